@@ -1,0 +1,27 @@
+"""IVR test server: runs JSON test suites against phone IVRs, live through Twilio or offline."""
+import time
+
+from flask import Flask
+
+from app.config import load_settings
+from app.runs import RunManager
+from app.store import ResultStore
+
+MAX_REQUEST_BYTES = 64 * 1024
+
+
+def create_app(test_config=None):
+    """Application factory. `test_config` overrides settings; it may carry a `STORE` (a
+    ResultStore) and a `CLOCK` (a callable giving seconds, e.g. the simulator's virtual clock)."""
+    app = Flask(__name__)
+    app.config.from_mapping(load_settings() if test_config is None or not test_config.get("TESTING")
+                            else load_settings(env={}))
+    app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
+    app.config.update(test_config or {})
+    store = app.config.get("STORE") or ResultStore(app.config["RESULTS_DB"])
+    app.extensions["runs"] = RunManager(store, app.config.get("CLOCK") or time.time)
+    app.extensions["store"] = store
+
+    from app import webhooks
+    app.register_blueprint(webhooks.bp)
+    return app

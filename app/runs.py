@@ -1,0 +1,117 @@
+"""The runs a server knows: queued suites, calls in progress, and their saving after each change.
+
+Webhook threads come and go; a run outlives them. This registry maps a run id (in our webhook
+URLs) and a CallSid (in Twilio's requests) to its `CallSession`, serializes each session's
+changes with its own lock, saves the run after every change, and lets a runner wait for runs to
+finish.
+"""
+import logging
+import threading
+import time
+import uuid
+from collections import deque
+
+from app.engine import CallSession
+
+log = logging.getLogger(__name__)
+
+
+class RunManager:
+    def __init__(self, store, clock=time.time):
+        self.store, self.clock = store, clock
+        self._sessions = {}          # run id -> CallSession
+        self._by_call = {}           # CallSid -> run id
+        self._locks = {}             # run id -> Lock
+        self._queue = deque()        # run ids waiting for a call nobody placed from here
+        self._lock = threading.Lock()
+        self._finished = threading.Condition(self._lock)
+        self.listeners = []          # callables(session) told after every change
+
+    def create(self, suite, target=None, extra=None, queue=False):
+        """Register a run for `suite` and save it as queued; `queue` offers it to unplaced calls."""
+        run_id = uuid.uuid4().hex
+        session = CallSession(suite, run_id, self.clock, target=target, extra=extra)
+        with self._lock:
+            self._sessions[run_id], self._locks[run_id] = session, threading.Lock()
+            if queue:
+                self._queue.append(run_id)
+        self.store.save(session.document())
+        return run_id
+
+    def session(self, run_id):
+        return self._sessions.get(run_id)
+
+    def queued(self):
+        with self._lock:
+            return len(self._queue)
+
+    def answer(self, call_sid, run_id=None):
+        """/voice: start or resume this call's run; (run id, reply), or None with nothing to run."""
+        run_id = self._run_for_call(call_sid, run_id)
+        if run_id is None:
+            return None
+        return run_id, self._change(run_id, lambda session: session.answer(call_sid))
+
+    def hear(self, run_id, call_sid, step, text, confidence=None):
+        return self._for_call(run_id, call_sid, lambda s: s.hear(step, text, confidence))
+
+    def silence(self, run_id, call_sid, step):
+        return self._for_call(run_id, call_sid, lambda s: s.silence(step))
+
+    def call_status(self, call_sid, status, run_id=None):
+        """/status: returns False for a call this server does not know."""
+        run_id = self._by_call.get(call_sid) or (run_id if run_id in self._sessions else None)
+        if run_id is None:
+            return False
+        if status in ("completed", "busy", "no-answer", "failed", "canceled"):
+            self._change(run_id, lambda session: session.call_ended(status))
+        return True
+
+    def stop(self, run_id, status, reason, **extra):
+        """Close a run from outside (refused, stalled, interrupted), keeping any extra keys."""
+        def close(session):
+            session.extra.update(extra)
+            session.stop(status, reason)
+        self._change(run_id, close)
+
+    def wait(self, run_ids, timeout=None):
+        """Block until every run in `run_ids` is finished, or `timeout` passes; True if all did."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._finished:
+            while not all(self._sessions[r].finished for r in run_ids):
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self._finished.wait(left)
+        return True
+
+    def _run_for_call(self, call_sid, run_id):
+        with self._lock:
+            if call_sid in self._by_call:
+                return self._by_call[call_sid]
+            if run_id is None and self._queue:
+                run_id = self._queue.popleft()
+            elif run_id in self._queue:
+                self._queue.remove(run_id)
+            if run_id not in self._sessions or self._sessions[run_id].status != "queued":
+                return None
+            self._by_call[call_sid] = run_id
+            return run_id
+
+    def _for_call(self, run_id, call_sid, change):
+        session = self._sessions.get(run_id)
+        if session is None or (session.call_sid and session.call_sid != call_sid):
+            return None
+        return self._change(run_id, change)
+
+    def _change(self, run_id, change):
+        session = self._sessions[run_id]
+        with self._locks[run_id]:
+            result = change(session)
+            self.store.save(session.document())
+        for listener in self.listeners:
+            listener(session)
+        if session.finished:
+            with self._finished:
+                self._finished.notify_all()
+        return result

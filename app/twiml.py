@@ -1,0 +1,38 @@
+"""Engine replies as TwiML, built with the twilio library so the markup is what Twilio expects.
+
+A step listens with `<Gather input="speech">` whose `timeout` and `speechTimeout` are both the
+step's timeout: Twilio then posts the transcript once the IVR has been quiet that long. When
+nothing is said, the Gather falls through to a `<Redirect>` that records the timeout.
+"""
+import math
+
+from twilio.twiml.voice_response import VoiceResponse
+
+
+def hangup():
+    response = VoiceResponse()
+    response.hangup()
+    return str(response)
+
+
+def render(reply, gather_url):
+    """TwiML for an engine `Reply`; `gather_url(step, silence)` builds the callback URLs."""
+    response = VoiceResponse()
+    for action in reply.actions:
+        if action.kind == "press":
+            response.play(digits=action.value)
+        elif action.kind == "say":
+            response.say(action.value)
+    if reply.hangup or reply.listen is None:
+        response.hangup()
+        return str(response)
+    seconds = whole_seconds(reply.timeout)
+    response.gather(input="speech", action=gather_url(reply.listen, False), method="POST",
+                    timeout=seconds, speech_timeout=seconds)
+    response.redirect(gather_url(reply.listen, True), method="POST")
+    return str(response)
+
+
+def whole_seconds(timeout):
+    """Twilio takes whole seconds for Gather timeouts: round a step's timeout up."""
+    return max(1, math.ceil(timeout))

@@ -1,0 +1,97 @@
+"""The Twilio webhooks: `/voice` when a call is answered, `/gather` for what the caller heard,
+`/status` for Twilio's status callbacks. Twilio and the offline emulator both come through here.
+
+Every request is checked against `X-Twilio-Signature` whenever an auth token is configured.
+Nothing a caller sends can make these answer with a 500: malformed input gets a 4xx, an unknown
+call gets valid TwiML that hangs up.
+"""
+import re
+
+from flask import Blueprint, Response, abort, current_app, request, url_for
+from twilio.request_validator import RequestValidator
+
+from app import twiml
+
+bp = Blueprint("webhooks", __name__)
+_SID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def runs():
+    return current_app.extensions["runs"]
+
+
+def xml(text):
+    return Response(text, mimetype="text/xml")
+
+
+def hangup(reason, *args):
+    current_app.logger.warning(reason, *args)
+    return xml(twiml.hangup())
+
+
+@bp.before_request
+def check_signature():
+    """403 unless the request is signed with our auth token (when one is configured)."""
+    token = current_app.config.get("TWILIO_AUTH_TOKEN")
+    if not token or not current_app.config.get("VALIDATE_SIGNATURES", True):
+        return None
+    signature = request.headers.get("X-Twilio-Signature", "")
+    public = current_app.config.get("PUBLIC_URL")
+    url = public + request.full_path.rstrip("?") if public else request.url
+    if not signature or not RequestValidator(token).validate(url, request.form, signature):
+        current_app.logger.warning("rejected %s: X-Twilio-Signature did not validate", request.path)
+        abort(403, "X-Twilio-Signature did not validate")
+    return None
+
+
+def call_sid():
+    sid = request.values.get("CallSid", "")
+    if not _SID.match(sid):
+        abort(400, "CallSid is missing or malformed")
+    return sid
+
+
+def step_number():
+    try:
+        return int(request.args.get("step", ""))
+    except ValueError:
+        abort(400, "step must be a whole number")
+
+
+def gather_url(run_id):
+    def build(step, silence):
+        extra = {"silence": 1} if silence else {}
+        return url_for("webhooks.gather", run=run_id, step=step, **extra)
+    return build
+
+
+@bp.post("/voice")
+def voice():
+    sid, run_id = call_sid(), request.args.get("run")
+    answered = runs().answer(sid, run_id)
+    if answered is None:
+        return hangup("call %s: no queued suite and no run %r; hanging up", sid, run_id)
+    run_id, reply = answered
+    return xml(twiml.render(reply, gather_url(run_id)))
+
+
+@bp.post("/gather")
+def gather():
+    sid, step, run_id = call_sid(), step_number(), request.args.get("run", "")
+    speech = request.form.get("SpeechResult")
+    if speech is not None and not request.args.get("silence"):
+        reply = runs().hear(run_id, sid, step, speech, request.form.get("Confidence"))
+    else:
+        reply = runs().silence(run_id, sid, step)
+    if reply is None:
+        return hangup("gather for unknown call %s (run %r); hanging up", sid, run_id)
+    return xml(twiml.render(reply, gather_url(run_id)))
+
+
+@bp.post("/status")
+def status():
+    sid = call_sid()
+    call_status = request.form.get("CallStatus", "")
+    if not runs().call_status(sid, call_status, request.args.get("run")):
+        return hangup("status %r for unknown call %s", call_status, sid)
+    return "", 204

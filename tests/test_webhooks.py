@@ -1,0 +1,133 @@
+import json
+
+from app.suite import load_suite
+from tests.phonecall import PUBLIC_URL, sign
+
+SALES = load_suite("testSuite/testSalesCall.json")
+WELCOME = "hello and welcome to the awesome phone centre press one for sales"
+QUESTION = "who is your favourite programmer"
+CALL = {"CallSid": "CA123", "CallStatus": "in-progress"}
+
+
+def db(store):
+    store.flush()
+    return json.loads(store.path.read_text())["_default"]
+
+
+def test_sample_suite_passes_end_to_end(runs, phone, store):
+    run_id = runs.create(SALES, target="test")
+    call = phone([WELCOME, QUESTION], run_id=run_id)
+    assert call.run() == [("press", "1"), ("say", "alan turing")]
+    [doc] = db(store).values()
+    assert doc["unique_id"] == run_id and doc["status"] == "complete"
+    assert [r["status"] for r in doc["results"]] == ["passed", "passed"]
+    assert doc["results"][0]["actualResult"] == WELCOME and doc["callSid"] == call.params["CallSid"]
+
+
+def test_unplaced_call_takes_the_next_queued_suite(runs, phone, store):
+    first = runs.create(SALES, queue=True)
+    second = runs.create(SALES, queue=True)
+    phone([WELCOME, QUESTION]).run()
+    assert store.get(first)["status"] == "complete" and store.get(second)["status"] == "queued"
+
+
+def test_no_queued_suite_hangs_up(phone):
+    call = phone([])
+    assert call.run() == []
+    assert b"<Hangup" in call.responses[0].data
+
+
+def test_failing_step_records_what_was_heard(runs, phone, store):
+    run_id = runs.create(SALES)
+    phone(["our office is closed"], run_id=run_id).run()
+    doc = store.get(run_id)
+    assert doc["status"] == "failed"
+    assert doc["results"][0]["actualResult"] == "our office is closed"
+    assert doc["results"][0]["reason"] == "no-match"
+
+
+def test_timeout_follows_the_redirect(runs, phone, store):
+    run_id = runs.create(SALES)
+    call = phone([None], run_id=run_id)
+    call.run()
+    assert store.get(run_id)["results"][0]["actualResult"] is None
+    assert store.get(run_id)["results"][0]["reason"] == "timeout"
+
+
+def test_repeated_gather_does_not_advance_twice(runs, phone, store):
+    run_id = runs.create(SALES)
+    call = phone([], run_id=run_id)
+    call.post(f"/voice?run={run_id}")
+    first = call.post(f"/gather?run={run_id}&step=0", {"SpeechResult": WELCOME})
+    second = call.post(f"/gather?run={run_id}&step=0", {"SpeechResult": WELCOME})
+    assert first.data == second.data
+    doc = store.get(run_id)
+    assert doc["currentIndex"] == 1 and len(doc["results"]) == 1
+
+
+def test_unknown_call_on_gather_and_status_hangs_up_with_200(client, phone):
+    call = phone([])
+    for path in ("/gather?run=nope&step=0", "/status"):
+        response = call.post(path, {"SpeechResult": "x", "CallStatus": "completed"})
+        assert response.status_code == 200 and b"<Hangup" in response.data
+
+
+def test_status_busy_closes_the_run(runs, phone, store):
+    run_id = runs.create(SALES)
+    call = phone([], run_id=run_id)
+    call.post(f"/voice?run={run_id}")
+    assert call.status("busy").status_code == 204
+    assert store.get(run_id)["status"] == "busy"
+    call.status("completed")
+    assert store.get(run_id)["status"] == "busy"
+
+
+def test_completed_with_steps_left_fails_the_rest(runs, phone, store):
+    run_id = runs.create(SALES)
+    call = phone([], run_id=run_id)
+    call.post(f"/voice?run={run_id}")
+    call.post(f"/gather?run={run_id}&step=0", {"SpeechResult": WELCOME})
+    call.status("completed")
+    doc = store.get(run_id)
+    assert doc["status"] == "failed" and doc["results"][1]["reason"] == "call ended"
+
+
+def test_signature_missing_wrong_and_valid(client):
+    url = PUBLIC_URL + "/voice"
+    assert client.post("/voice", data=CALL).status_code == 403
+    wrong = sign(url, CALL, token="not-the-token")
+    assert client.post("/voice", data=CALL, headers={"X-Twilio-Signature": wrong}).status_code == 403
+    tampered = sign(url, {**CALL, "CallSid": "CA999"})
+    assert client.post("/voice", data=CALL, headers={"X-Twilio-Signature": tampered}).status_code == 403
+    valid = sign(url, CALL)
+    assert client.post("/voice", data=CALL, headers={"X-Twilio-Signature": valid}).status_code == 200
+
+
+def test_signature_checked_against_request_url_without_public_url(store):
+    from app import create_app
+    app = create_app({"TESTING": True, "STORE": store, "TWILIO_AUTH_TOKEN": "tok"})
+    signature = sign("http://localhost/voice", CALL, token="tok")
+    response = app.test_client().post("/voice", data=CALL, headers={"X-Twilio-Signature": signature})
+    assert response.status_code == 200
+
+
+def test_validation_off_only_when_asked(store):
+    from app import create_app
+    app = create_app({"TESTING": True, "STORE": store, "TWILIO_AUTH_TOKEN": "tok",
+                      "VALIDATE_SIGNATURES": False})
+    assert app.test_client().post("/voice", data=CALL).status_code == 200
+
+
+def test_malformed_requests_get_400_not_500(phone):
+    call = phone([])
+    assert call.post("/gather?run=x&step=abc").status_code == 400
+    call.params["CallSid"] = ""
+    assert call.post("/voice").status_code == 400
+    call.params["CallSid"] = "CA<script>"
+    assert call.post("/status").status_code == 400
+
+
+def test_oversized_body_is_refused(client):
+    response = client.post("/voice", data={"CallSid": "CA1", "Junk": "x" * 100_000},
+                           headers={"X-Twilio-Signature": "anything"})
+    assert response.status_code == 413
