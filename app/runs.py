@@ -74,6 +74,10 @@ class RunManager:
             session.stop(status, reason)
         self._change(run_id, close)
 
+    def annotate(self, run_id, **extra):
+        """Add keys to a run's document (transcript, coverage, ...), final or not."""
+        self._change(run_id, lambda session: session.extra.update(extra))
+
     def wait(self, run_ids, timeout=None):
         """Block until every run in `run_ids` is finished, or `timeout` passes; True if all did."""
         deadline = None if timeout is None else time.monotonic() + timeout

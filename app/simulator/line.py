@@ -59,9 +59,11 @@ class Line:
         self.parties = ()
         self.log = []            # dicts: {"t", "party", "kind": say|press|hangup, "text"}
         self.closed = False
+        self.started_at = clock.now
         self.end_reason = None
         self.ended_at = None
         self.on_end = []         # callbacks(line) run once when the call ends
+        self.listeners = []      # callbacks(line, entry) told of every log entry as it happens
         self._speaking = {}
         self._utterances = 0
 
@@ -132,8 +134,11 @@ class Line:
             callback(self)
 
     def _record(self, party, kind, text):
-        self.log.append({"t": round(self.clock.now, 3), "party": getattr(party, "name", "network"),
-                         "kind": kind, "text": text})
+        entry = {"t": round(self.clock.now - self.started_at, 3),
+                 "party": getattr(party, "name", "network"), "kind": kind, "text": text}
+        self.log.append(entry)
+        for listener in self.listeners:
+            listener(self, entry)
 
     def _deliver(self, fn, *args):
         if fn is not None and not self.closed:

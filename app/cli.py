@@ -1,0 +1,190 @@
+"""The command line: `run` (the default), `serve`, `validate` and `results`.
+
+Bad input (a broken suite, an unknown target, a missing setting) prints one clear message and
+exits 2; a run where any suite fails exits 1; all passing exits 0.
+"""
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from app.config import load_settings
+from app.engine import iso
+from app.errors import IvrTestError
+from app.report import ConsoleReporter, summary_lines
+from app.suite import load_suites
+from app.targets import resolve_target
+
+DEFAULT_SUITES = "testSuite"
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def settings_or_exit():
+    try:
+        return load_settings()
+    except IvrTestError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def fail(message):
+    click.echo(f"error: {message}", err=True)
+    sys.exit(EXIT_BAD_INPUT)
+
+
+def open_store(path):
+    from app.store import ResultStore
+    store = ResultStore(path)
+    store.interrupt_unfinished(iso(time.time()))
+    return store
+
+
+@click.group(invoke_without_command=True)
+@click.pass_context
+def cli(ctx):
+    """IVR test server: run JSON test suites against a phone IVR, offline or through Twilio."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(run)
+
+
+@cli.command()
+@click.argument("suites", nargs=-1, type=click.Path())
+@click.option("--target", help="Flow export file/folder, twiml:URL, or +E164 phone number.")
+@click.option("--lex-bot", type=click.Path(), help="Lex bot export (V1 JSON, V2 zip or folder) for the flow.")
+@click.option("--concurrency", default=10, show_default=True, help="Calls at a time.")
+@click.option("--seed", default=0, show_default=True, help="Seed of the offline recognizer's noise.")
+@click.option("--noise", type=click.Choice(["off", "realistic"]), default="realistic", show_default=True,
+              help="Offline speech recognition noise.")
+@click.option("--hours", type=click.Choice(["open", "closed"]), default="open", show_default=True,
+              help="What CheckHoursOfOperation answers offline.")
+@click.option("--lambda-responses", type=click.Path(exists=True, dir_okay=False),
+              help="JSON file: Lambda function name or ARN -> the response it returns offline.")
+@click.option("--db", type=click.Path(), help="Results database (default RESULTS_DB or results/db.json).")
+@click.option("-q", "--quiet", is_flag=True, help="One line per suite.")
+def run(suites, target, lex_bot, concurrency, seed, noise, hours, lambda_responses, db, quiet):
+    """Run suites (default: every testSuite/*.json) against their target."""
+    settings = settings_or_exit()
+    loaded, errors = load_suites(suites or [DEFAULT_SUITES])
+    for error in errors:
+        click.echo(f"error: {error}", err=True)
+    if not loaded and not errors:
+        fail(f"no suite files found in {', '.join(suites or [DEFAULT_SUITES])}")
+    jobs = make_jobs(loaded, target, settings["IVR_TARGET"], lex_bot)
+    if any(job.target.kind == "phone" for job in jobs):
+        fail("live calls to phone numbers are not available yet; use a flow export or twiml:URL target")
+    responses = read_lambda_responses(lambda_responses)
+    store = open_store(db or settings["RESULTS_DB"])
+    try:
+        from app.runner import OfflineRunner
+        runner = OfflineRunner(store, seed=seed, noise=noise, concurrency=concurrency,
+                               reporter=ConsoleReporter(quiet=quiet), hours_open=hours == "open",
+                               lambda_responses=responses)
+        result = runner.run(jobs)
+    finally:
+        store.close()
+    report(result)
+    if errors or any(d["status"] == "error" for d in result.documents):
+        sys.exit(EXIT_BAD_INPUT)
+    sys.exit(EXIT_OK if all(d["status"] == "complete" for d in result.documents) else EXIT_FAILED)
+
+
+def make_jobs(suites, cli_target, env_target, lex_bot):
+    from app.runner import Job
+    try:
+        return [Job(s, resolve_target(cli_target, s.target, env_target, lex_bot)) for s in suites]
+    except IvrTestError as exc:
+        fail(str(exc))
+
+
+def read_lambda_responses(path):
+    if not path:
+        return None
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        fail(f"{path}: cannot read Lambda responses: {exc}")
+    if not isinstance(data, dict):
+        fail(f"{path}: expected an object mapping a function name or ARN to its response")
+    return data
+
+
+def report(result):
+    click.echo("")
+    for line in summary_lines(result.documents):
+        click.echo(line)
+    for path, coverage in result.coverage.items():
+        click.echo(f"{path}: {coverage.summary()}")
+    if result.virtual_seconds:
+        click.echo(f"simulated {result.virtual_seconds:.1f} s of calls in {result.wall_seconds:.2f} s")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, help="Default: PORT or 5000.")
+@click.option("--suites", "suite_paths", multiple=True, type=click.Path(),
+              help="Suites queued for calls placed by another tool (default: testSuite/).")
+@click.option("--db", type=click.Path())
+def serve(host, port, suite_paths, db):
+    """Serve the webhooks; calls placed elsewhere take the queued suites in order."""
+    from waitress import serve as waitress_serve
+
+    from app import create_app
+    settings = settings_or_exit()
+    loaded, errors = load_suites(suite_paths or [DEFAULT_SUITES])
+    for error in errors:
+        click.echo(f"error: {error}", err=True)
+    store = open_store(db or settings["RESULTS_DB"])
+    app = create_app({"STORE": store})
+    for suite in loaded:
+        app.extensions["runs"].create(suite, target="serve", extra={"mode": "serve"}, queue=True)
+    port = port or settings["PORT"]
+    public = settings["PUBLIC_URL"] or f"http://{host}:{port}"
+    click.echo(f"{len(loaded)} suite(s) queued. Webhooks: {public}/voice  {public}/status")
+    if not settings["TWILIO_AUTH_TOKEN"]:
+        click.echo("warning: TWILIO_AUTH_TOKEN is not set, so requests are not signature-checked")
+    try:
+        waitress_serve(app, host=host, port=port, threads=16)
+    finally:
+        store.close()
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+def validate(paths):
+    """Check suite files; exits 2 on any error."""
+    loaded, errors = load_suites(paths or [DEFAULT_SUITES])
+    for suite in loaded:
+        click.echo(f"ok  {suite.path} ({len(suite.steps)} steps)")
+    for error in errors:
+        click.echo(f"error: {error}", err=True)
+    if errors or not loaded:
+        if not errors:
+            click.echo("error: no suite files found", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+
+
+@cli.command()
+@click.option("--last", default=20, show_default=True, help="How many runs.")
+@click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON.")
+@click.option("--db", type=click.Path())
+def results(last, as_json, db):
+    """Print recent runs."""
+    from app.store import ResultStore
+    settings = settings_or_exit()
+    path = Path(db or settings["RESULTS_DB"])
+    store = ResultStore(path)
+    try:
+        docs = store.runs(last=last)
+    finally:
+        store.close()
+    if as_json:
+        click.echo(json.dumps(docs, indent=2))
+        return
+    if not docs:
+        click.echo(f"no runs in {path}")
+        return
+    for doc in docs:
+        click.echo(f"{doc.get('startTimestamp', '')[:19]}  {doc['status']:<11}  "
+                   f"{doc.get('passedSteps', 0)}/{doc.get('totalSteps', 0)}  {doc.get('suite', '')}"
+                   f"  {doc.get('target') or ''}")

@@ -1,0 +1,59 @@
+"""Where a suite's call goes: a Connect flow export, a TwiML app URL, or a real phone number.
+
+The first of these that is given wins: `--target`, the suite file's own `target`, IVR_TARGET,
+and finally the embedded default (the sample flow in `aws-connect-contact-flows/` with the bot in
+`aws-lex-bot/`), so `python main.py` works on a fresh machine with nothing configured.
+"""
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.errors import TargetError
+
+DEFAULT_FLOW = "aws-connect-contact-flows"
+DEFAULT_LEX_BOT = "aws-lex-bot"
+_PHONE = re.compile(r"^\+[1-9]\d{6,14}$")
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: str                  # "flow" | "twiml" | "phone"
+    value: str                 # a path, a URL or an E.164 number
+    lex_bot: str | None = None
+
+    @property
+    def offline(self):
+        return self.kind != "phone"
+
+    def __str__(self):
+        if self.kind == "twiml":
+            return f"twiml:{self.value}"
+        return self.value + (f" (Lex bot {self.lex_bot})" if self.lex_bot else "")
+
+
+def parse_target(text, lex_bot=None, base=Path(".")):
+    """Turn a target string into a Target, or raise TargetError saying what is accepted."""
+    text = (text or "").strip()
+    if text.startswith("twiml:"):
+        url = text[len("twiml:"):]
+        if not re.match(r"^https?://", url):
+            raise TargetError(f"target {text!r}: expected twiml:http://HOST/PATH")
+        return Target("twiml", url)
+    if _PHONE.match(text):
+        return Target("phone", text)
+    path = base / text
+    if text and path.exists():
+        return Target("flow", str(path), str(base / lex_bot) if lex_bot else None)
+    raise TargetError(f"target {text!r}: not a flow export file or folder, a twiml:URL, "
+                      "or a phone number in E.164 form (+15551234567)")
+
+
+def resolve_target(cli_target=None, suite_target=None, env_target=None, lex_bot=None, base=Path(".")):
+    """The target for one suite, by precedence; the default flow comes with the default bot."""
+    chosen = cli_target or suite_target or env_target
+    if chosen:
+        return parse_target(chosen, lex_bot, base)
+    if not (base / DEFAULT_FLOW).exists():
+        raise TargetError(f"no target given and no {DEFAULT_FLOW}/ here: pass --target or set IVR_TARGET")
+    bot = lex_bot or (DEFAULT_LEX_BOT if (base / DEFAULT_LEX_BOT).exists() else None)
+    return parse_target(DEFAULT_FLOW, bot, base)
