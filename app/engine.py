@@ -53,6 +53,7 @@ class CallSession:
         self.end_reason = None
         self._window_start = None
         self._pieces = []
+        self._partial = ""
         self._replies = {}
 
     @property
@@ -77,6 +78,15 @@ class CallSession:
         heard = " ".join(piece for piece in self._pieces if piece)
         return self._judge(heard or None, confidence)
 
+    def partial(self, step, text):
+        """Twilio's partial result for `step`: everything recognized so far in this window.
+
+        It is kept, not judged: if the call ends before the window closes (an IVR that says
+        goodbye and hangs up), the step is judged on it.
+        """
+        if not self._is_stale(step):
+            self._partial = (text or "").strip()
+
     def silence(self, step):
         """The window for `step` closed with nothing heard (the Gather timed out)."""
         if self._is_stale(step):
@@ -89,6 +99,10 @@ class CallSession:
         if self.finished:
             return
         reason = "call ended" if call_status == "completed" else call_status
+        if call_status == "completed" and self._partial:
+            self._judge(self._partial, None)
+            if self.finished:
+                return
         for _ in range(self.index, len(self.suite.steps)):
             self._record(None, None, passed=False, reason=reason)
             self.index += 1
@@ -110,7 +124,7 @@ class CallSession:
 
     def _listen(self):
         if self._window_start is None:
-            self._window_start, self._pieces = self.clock(), []
+            self._window_start, self._pieces, self._partial = self.clock(), [], ""
         step = self.suite.steps[self.index]
         return Reply(listen=self.index, timeout=step.timeout)
 
@@ -158,7 +172,7 @@ class CallSession:
 
     def _close(self, status, reason):
         self.status, self.end_reason, self.ended_at = status, reason, self.clock()
-        self._window_start, self._pieces = None, []
+        self._window_start, self._pieces, self._partial = None, [], ""
 
     def document(self):
         """The run as stored in results/db.json: the original keys plus what was added."""

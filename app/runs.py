@@ -55,6 +55,15 @@ class RunManager:
     def hear(self, run_id, call_sid, step, text, confidence=None):
         return self._for_call(run_id, call_sid, lambda s: s.hear(step, text, confidence))
 
+    def partial(self, run_id, call_sid, step, text):
+        """Keep a partial transcript; False for an unknown call. Not saved: nothing was judged."""
+        session = self._sessions.get(run_id)
+        if session is None or session.call_sid != call_sid:
+            return False
+        with self._locks[run_id]:
+            session.partial(step, text)
+        return True
+
     def silence(self, run_id, call_sid, step):
         return self._for_call(run_id, call_sid, lambda s: s.silence(step))
 

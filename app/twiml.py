@@ -15,8 +15,9 @@ def hangup():
     return str(response)
 
 
-def render(reply, gather_url):
-    """TwiML for an engine `Reply`; `gather_url(step, silence)` builds the callback URLs."""
+def render(reply, gather_url, partial_url=None):
+    """TwiML for an engine `Reply`; `gather_url(step, silence)` and `partial_url(step)` build the
+    callback URLs. Partial results let a step be judged when the IVR hangs up mid-window."""
     response = VoiceResponse()
     for action in reply.actions:
         if action.kind == "press":
@@ -27,8 +28,9 @@ def render(reply, gather_url):
         response.hangup()
         return str(response)
     seconds = whole_seconds(reply.timeout)
+    extra = {"partial_result_callback": partial_url(reply.listen)} if partial_url else {}
     response.gather(input="speech", action=gather_url(reply.listen, False), method="POST",
-                    timeout=seconds, speech_timeout=seconds)
+                    timeout=seconds, speech_timeout=seconds, **extra)
     response.redirect(gather_url(reply.listen, True), method="POST")
     return str(response)
 

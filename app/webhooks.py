@@ -1,5 +1,5 @@
 """The Twilio webhooks: `/voice` when a call is answered, `/gather` for what the caller heard,
-`/status` for Twilio's status callbacks. Twilio and the offline emulator both come through here.
+`/partial` for speech recognized so far, `/status` for Twilio's status callbacks. Twilio and the offline emulator both come through here.
 
 Every request is checked against `X-Twilio-Signature` whenever an auth token is configured.
 Nothing a caller sends can make these answer with a 500: malformed input gets a 4xx, an unknown
@@ -58,11 +58,14 @@ def step_number():
         abort(400, "step must be a whole number")
 
 
-def gather_url(run_id):
-    def build(step, silence):
+def render(reply, run_id):
+    def gather_url(step, silence):
         extra = {"silence": 1} if silence else {}
         return url_for("webhooks.gather", run=run_id, step=step, **extra)
-    return build
+
+    def partial_url(step):
+        return url_for("webhooks.partial", run=run_id, step=step)
+    return xml(twiml.render(reply, gather_url, partial_url))
 
 
 @bp.post("/voice")
@@ -72,7 +75,7 @@ def voice():
     if answered is None:
         return hangup("call %s: no queued suite and no run %r; hanging up", sid, run_id)
     run_id, reply = answered
-    return xml(twiml.render(reply, gather_url(run_id)))
+    return render(reply, run_id)
 
 
 @bp.post("/gather")
@@ -85,7 +88,17 @@ def gather():
         reply = runs().silence(run_id, sid, step)
     if reply is None:
         return hangup("gather for unknown call %s (run %r); hanging up", sid, run_id)
-    return xml(twiml.render(reply, gather_url(run_id)))
+    return render(reply, run_id)
+
+
+@bp.post("/partial")
+def partial():
+    """Gather's partialResultCallback: the transcript so far. Twilio ignores the answer."""
+    sid, step, run_id = call_sid(), step_number(), request.args.get("run", "")
+    text = request.form.get("StableSpeechResult") or request.form.get("UnstableSpeechResult") or ""
+    if not runs().partial(run_id, sid, step, text):
+        current_app.logger.warning("partial result for unknown call %s (run %r)", sid, run_id)
+    return "", 204
 
 
 @bp.post("/status")

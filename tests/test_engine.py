@@ -122,3 +122,31 @@ def test_document_has_the_original_keys():
     assert doc["status"] == "complete" and doc["currentStep"] is None and doc["endTimeStamp"]
     assert set(doc["results"][0]) >= {"file", "step", "status", "actualResult"}
     assert doc["results"][0]["waited"] == 5.0 and doc["callSid"] == "CA1"
+
+
+def test_call_ending_mid_window_judges_the_partial_result():
+    suite = parse_suite([{"expect": "hi", "then": "press=1"}, {"expect": "goodbye"}], "s.json")
+    call = session(suite)
+    call.answer("CA1")
+    call.hear(0, "hi")
+    call.partial(1, "good bye")
+    call.call_ended("completed")
+    assert call.status == "complete" and call.results[1]["actualResult"] == "good bye"
+
+
+def test_partial_result_that_does_not_match_fails_and_the_rest_end():
+    call = session()
+    call.answer("CA1")
+    call.partial(0, "our office is closed")
+    call.call_ended("completed")
+    assert call.status == "failed"
+    assert [r["reason"] for r in call.results] == ["no-match"]
+
+
+def test_stale_partial_is_ignored():
+    call = session()
+    call.answer("CA1")
+    call.hear(0, WELCOME)
+    call.partial(0, "late")
+    call.call_ended("completed")
+    assert [r["reason"] for r in call.results] == [None, "call ended"]

@@ -131,3 +131,21 @@ def test_oversized_body_is_refused(client):
     response = client.post("/voice", data={"CallSid": "CA1", "Junk": "x" * 100_000},
                            headers={"X-Twilio-Signature": "anything"})
     assert response.status_code == 413
+
+
+def test_gather_asks_for_partial_results_and_they_count_at_hangup(runs, phone, store):
+    from app.suite import parse_suite
+    suite = parse_suite([{"expect": "goodbye for now"}], "bye.json")
+    run_id = runs.create(suite)
+    call = phone([], run_id=run_id)
+    gather = call.post(f"/voice?run={run_id}").get_data(as_text=True)
+    assert f'partialResultCallback="/partial?run={run_id}&amp;step=0"' in gather
+    response = call.post(f"/partial?run={run_id}&step=0", {"StableSpeechResult": "goodbye for now",
+                                                            "SequenceNumber": "1"})
+    assert response.status_code == 204
+    call.status("completed")
+    assert store.get(run_id)["status"] == "complete"
+
+
+def test_partial_for_unknown_call_is_harmless(phone):
+    assert phone([]).post("/partial?run=nope&step=0", {"StableSpeechResult": "x"}).status_code == 204

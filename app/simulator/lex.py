@@ -35,6 +35,7 @@ from __future__ import annotations
 import json
 import re
 import zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path, PurePosixPath
@@ -102,7 +103,7 @@ class SlotType:
                 "".join(words) if all(len(w) == 1 for w in words) else None)
         else:
             value = words[0] if len(words) == 1 else None
-        if value is None or (self.pattern and not re.fullmatch(self.pattern, value)):
+        if value is None or (self.pattern and not re.fullmatch(self.pattern, value, re.I)):
             return None
         return text, value, 1.0
 
@@ -287,7 +288,7 @@ class LexSession:
         return self._give_up(None)
 
     def _give_up(self, intent_name):
-        """Lex hands an exchange it could not understand to the fallback intent when there is one."""
+        """Lex hands an exchange it could not understand to the fallback intent, if any."""
         self._reset()
         fallback = self.bot.fallback_intent
         if fallback:
@@ -296,7 +297,8 @@ class LexSession:
 
     def _next_step(self):
         """Ask for the first empty required slot, or close the intent."""
-        missing = [s for s in self._intent.slots.values() if s.required and s.name not in self._slots]
+        missing = [slot for slot in self._intent.slots.values()
+                   if slot.required and slot.name not in self._slots]
         if missing:
             self._eliciting, self._prompts = missing[0], 1
             return self._ask_slot()
@@ -464,6 +466,17 @@ def _need(obj, key, where, kind=None):
     return value
 
 
+@contextmanager
+def _reading(where):
+    """A list where an object belongs (and the like) becomes a LexError naming the file."""
+    try:
+        yield
+    except LexError:
+        raise
+    except (TypeError, AttributeError, ValueError, KeyError) as exc:
+        raise LexError(f"{where}: unexpected structure ({type(exc).__name__}: {exc})") from exc
+
+
 def _strip_markup(text):
     return " ".join(_TAG.sub(" ", text).split()) if text else None
 
@@ -482,6 +495,12 @@ def _threshold(value, where):
 
 def _builtin(type_name, where, pattern=None) -> SlotType:
     """AMAZON.* types: V1 spells them AMAZON.NUMBER, V2 AMAZON.Number; both mean the same."""
+    if pattern:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise LexError(f"{where}: regexFilter {pattern!r} is not a valid pattern: "
+                           f"{exc}") from None
     return SlotType(type_name, builtin=type_name.upper(), pattern=pattern)
 
 
@@ -519,10 +538,18 @@ def _check_templates(intent_name, templates, slots, where):
 
 def _v1_bot(data, where: str) -> LexBot:
     """A V1 bot export: `metadata` plus `resource` with intents, slotTypes and bot prompts."""
+    resource = _v1_resource(data, where)
+    with _reading(where):
+        return _v1_from_resource(resource, where)
+
+
+def _v1_resource(data, where) -> dict:
+    """The `resource` of a V1 bot export, refusing other JSON (and V1 intent/slot-type exports)."""
     if not isinstance(data, dict):
         raise LexError(f"{where}: not a Lex V1 export: expected a JSON object")
     meta = data.get("metadata") or {}
-    if meta and (meta.get("importType"), meta.get("importFormat")) != ("LEX", "JSON"):
+    if not isinstance(meta, dict) or (
+            meta and (meta.get("importType"), meta.get("importFormat")) != ("LEX", "JSON")):
         raise LexError(f"{where}: not a Lex V1 export: metadata should say importType LEX and "
                        f"importFormat JSON")
     resource = data.get("resource")
@@ -532,6 +559,10 @@ def _v1_bot(data, where: str) -> LexBot:
         what = "slot type" if "enumerationValues" in resource else "intent"
         raise LexError(f"{where}: this is a Lex V1 {what} export, not a bot export "
                        f"(missing 'resource.intents'); export the bot instead")
+    return resource
+
+
+def _v1_from_resource(resource, where) -> LexBot:
     slot_types = [_v1_slot_type(t, where) for t in resource.get("slotTypes") or []]
     types = {t.name: t for t in slot_types}
     intents = [_v1_intent(i, types, where) for i in _need(resource, "intents", where, list)]
@@ -633,8 +664,8 @@ def _v2_bot(files, locale_dir: str, locale_file: str, label: str) -> LexBot:
     prefix = f"{locale_dir}/" if locale_dir != "." else ""
     locale = _v2_load(files, locale_file, label)
     types = _v2_slot_types(files, prefix, label)
-    intents = [_v2_intent(files, prefix, folder, types, label)
-               for folder in _subfolders(files, f"{prefix}Intents/", "Intent.json")]
+    intents = [_v2_intent(files, intent_file, types, label)
+               for intent_file in _subfolders(files, f"{prefix}Intents/", "Intent.json")]
     if not intents:
         raise LexError(f"{_v2_where(label, locale_file)}: the locale has no intents")
     return LexBot(
@@ -680,7 +711,8 @@ def _v2_slot_types(files, prefix, label) -> dict[str, SlotType]:
         where = _v2_where(label, name)
         data = _v2_load(files, name, label)
         type_name = _need(data, "name", where, str)
-        types[type_name] = _v2_slot_type(type_name, data, where)
+        with _reading(where):
+            types[type_name] = _v2_slot_type(type_name, data, where)
     return types
 
 
@@ -698,7 +730,7 @@ def _v2_slot_type(name, data, where) -> SlotType:
 
 
 def _v2_message(spec) -> str | None:
-    """The first text of a V2 response (messageGroupsList; the docs also spell it two other ways)."""
+    """The first text of a V2 response (messageGroupsList; docs also show two other spellings)."""
     spec = spec or {}
     groups = spec.get("messageGroupsList") or spec.get("messageGroupList") or \
         spec.get("messageGroups") or []
@@ -711,7 +743,12 @@ def _v2_message(spec) -> str | None:
     return None
 
 
-def _v2_intent(files, prefix, intent_file, types, label) -> Intent:
+def _v2_intent(files, intent_file, types, label) -> Intent:
+    with _reading(_v2_where(label, intent_file)):
+        return _v2_intent_from(files, intent_file, types, label)
+
+
+def _v2_intent_from(files, intent_file, types, label) -> Intent:
     where = _v2_where(label, intent_file)
     data = _v2_load(files, intent_file, label)
     name = _need(data, "name", where, str)
@@ -731,6 +768,11 @@ def _v2_intent(files, prefix, intent_file, types, label) -> Intent:
 
 
 def _v2_slot(files, slot_file, types, priorities, label) -> Slot:
+    with _reading(_v2_where(label, slot_file)):
+        return _v2_slot_from(files, slot_file, types, priorities, label)
+
+
+def _v2_slot_from(files, slot_file, types, priorities, label) -> Slot:
     where = _v2_where(label, slot_file)
     data = _v2_load(files, slot_file, label)
     name = _need(data, "name", where, str)

@@ -85,7 +85,7 @@ class Line:
         if self.closed:
             return 0.0
         duration = speech_seconds(text)
-        self._record(party, "say", text)
+        self.record(party, "say", text)
         self._speaking[party] = text
         self._utterances += 1
         peer = self.peer(party)
@@ -108,7 +108,7 @@ class Line:
         """`party` sends DTMF; each digit reaches the peer when its tone ends, 'w' waits 0.5 s."""
         if self.closed:
             return 0.0
-        self._record(party, "press", digits)
+        self.record(party, "press", digits)
         at = 0.0
         peer = self.peer(party)
         for char in digits:
@@ -124,7 +124,7 @@ class Line:
         """End the call (`party` None means the network ended it); both sides are told once."""
         if self.closed:
             return
-        self._record(party, "hangup", reason)
+        self.record(party, "hangup", reason)
         self.closed, self.end_reason, self.ended_at = True, reason, self.clock.now
         self._speaking.clear()
         for side in self.parties:
@@ -133,7 +133,8 @@ class Line:
         for callback in self.on_end:
             callback(self)
 
-    def _record(self, party, kind, text):
+    def record(self, party, kind, text):
+        """Add an entry to the call's log and tell the listeners."""
         entry = {"t": round(self.clock.now - self.started_at, 3),
                  "party": getattr(party, "name", "network"), "kind": kind, "text": text}
         self.log.append(entry)

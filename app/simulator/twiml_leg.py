@@ -21,6 +21,8 @@ Twilio behaviours carried over (from Twilio's TwiML reference):
 - Faults: an unsupported verb is skipped with warning 12200; an HTTP failure or non-2xx status
   ends the call with error 11200; unparsable XML or a root other than <Response> ends it with
   error 12100. Errors are kept in `leg.errors` as (code, message).
+- Not Twilio's, but needed offline: a Redirect loop costs no virtual time, so it would spin
+  forever; after 100 documents at one instant the call ends with error 11200 ("redirect loop").
 """
 import xml.etree.ElementTree as ET
 from functools import partial
@@ -39,6 +41,7 @@ PLAY_URL_SECONDS = 1.0
 DEFAULT_GATHER_TIMEOUT = 5.0
 AUTO_SPEECH_TIMEOUT = 1.0
 MAX_SPEECH_SECONDS = 60.0
+MAX_INSTANT_DOCUMENTS = 100  # documents fetched with no virtual time passing: a Redirect loop
 
 
 def _number(value, default):
@@ -76,6 +79,9 @@ class GatherState:
         self.num_digits = int(_number(verb.get("numDigits"), 0))
         self.finish_on_key = verb.get("finishOnKey", "#")
         self.prompts = list(verb)
+        partial_url = verb.get("partialResultCallback")
+        self.partial_url = urljoin(leg.document_url, partial_url) if partial_url else None
+        self.partial_method = (verb.get("partialResultCallbackMethod") or "POST").upper()
         self.phase, self.mode = self.PROMPTING, None
         self.digits, self.utterances, self.speaking = "", [], False
         self.on_result = None
@@ -152,6 +158,9 @@ class GatherState:
         self.speaking = False
         self.utterances.append((transcript or "", float(confidence)))
         self._start_timer("silence", self.speech_timeout, self._submit)
+        if self.partial_url:
+            stable = " ".join(text.strip() for text, _ in self.utterances if text.strip())
+            self.leg.post_partial(self.partial_url, self.partial_method, stable, len(self.utterances))
 
     def result(self):
         """The parameters to post to the action, or None when nothing usable was heard."""
@@ -202,6 +211,7 @@ class TwimlLeg(Endpoint):
         self._epoch = 0       # bumped to orphan pending continuations (new document, barge-in, end)
         self._wait = None
         self._gather = None
+        self._instant, self._instant_count = None, 0
         self._handlers = {"Say": self._simple, "Play": self._simple, "Pause": self._simple,
                           "Gather": self._run_gather, "Redirect": self._redirect,
                           "Hangup": partial(self._hang_up, "hangup"),
@@ -232,6 +242,11 @@ class TwimlLeg(Endpoint):
 
     def _load(self, method, url, extra):
         """Request a document and run it; any failure ends the call as Twilio would."""
+        if self._looping():
+            self._error(HTTP_RETRIEVAL_FAILURE, f"HTTP retrieval failure: redirect loop: "
+                        f"{MAX_INSTANT_DOCUMENTS} documents without time passing, last {url}")
+            self.line.hangup(self, "error")
+            return
         body = self._request(method, url, extra, "in-progress")
         verbs = None if body is None else self._parse(body, url)
         if verbs is None:
@@ -241,6 +256,13 @@ class TwimlLeg(Endpoint):
         self._cancel_wait()
         self.document_url, self._verbs, self._index = url, verbs, 0
         self._next()
+
+    def _looping(self):
+        """Count documents fetched at this virtual instant; True once there are too many."""
+        if self._instant != self.clock.now:
+            self._instant, self._instant_count = self.clock.now, 0
+        self._instant_count += 1
+        return self._instant_count > MAX_INSTANT_DOCUMENTS
 
     def _request(self, method, url, extra, status):
         """Send one webhook request; return the body, or None after recording error 11200."""
@@ -338,6 +360,11 @@ class TwimlLeg(Endpoint):
         self._gather = GatherState(self, verb)
         self._gather.start(partial(self._gather_done, action, method, post_empty))
 
+    def post_partial(self, url, method, stable, number):
+        """partialResultCallback: what has been recognized so far. Twilio ignores the answer."""
+        self._request(method, url, {"StableSpeechResult": stable, "UnstableSpeechResult": "",
+                                    "SequenceNumber": str(number)}, "in-progress")
+
     def _gather_done(self, action, method, post_empty, result):
         """Input goes to the action (a new document); no input falls through to the next verb."""
         self._gather = None
@@ -406,5 +433,4 @@ class TwimlLeg(Endpoint):
                     f"Schema validation warning: <{verb.tag}>{where} is not supported; skipped")
 
     def _log(self, kind, text):
-        self.line.log.append({"t": round(self.clock.now, 3), "party": self.name,
-                              "kind": kind, "text": text})
+        self.line.record(self, kind, text)

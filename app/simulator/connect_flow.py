@@ -1,0 +1,466 @@
+"""Amazon Connect contact flows, read from either export format into one model.
+
+Connect has exported flows in two shapes over the years, and teams have both on disk:
+
+- the flow language (`"Version": "2019-10-30"`, `StartAction`, `Actions` with `Identifier`, `Type`,
+  `Parameters`, `Transitions` of `NextAction`, `Conditions`, `Errors`);
+- the older console export (`modules` with `id`, `type`, `branches`, `parameters`, `target`).
+
+Both are read into the same `Flow` of `Block`s, named and shaped like the flow language, so the
+interpreter (`connect_leg`) knows one vocabulary. Everything that can be checked without a call is
+checked here, at load: a transition to a block that does not exist, a missing start, a block type
+the interpreter cannot play, a number that is not a number. A broken flow is a clear `FlowError`
+before the call, never a hang in the middle of it.
+
+Exports hold strings ("8", "False"); `as_number` and `as_bool` read them. `Metadata` is layout,
+with one exception: the readable queue name the console stores beside a queue ARN, which is what
+an outcome like "transferred to queue Support" should say.
+
+Branch labels are the same whichever format a flow came from, so coverage compares across them:
+"Success" (NextAction), "Condition:<Operator> <operand>", "intent:<name>" (Lex blocks),
+"ContinueLooping"/"DoneLooping" (Loop), "True"/"False" (CheckHoursOfOperation), "Error"
+(NoMatchingError, the catch-all), or the error type itself ("InputTimeLimitExceeded",
+"NoMatchingCondition", "QueueAtCapacity").
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from app.errors import FlowError
+
+SUCCESS = "Success"
+CATCH_ALL_ERROR = "NoMatchingError"
+
+# Block types the interpreter plays, by their flow-language names.
+SUPPORTED_TYPES = frozenset({
+    "MessageParticipant", "GetParticipantInput", "ConnectParticipantWithLexBot",
+    "UpdateContactAttributes", "Compare", "Loop", "UpdateContactTextToSpeechVoice",
+    "UpdateFlowLoggingBehavior", "UpdateContactRecordingBehavior", "DisconnectParticipant",
+    "UpdateContactTargetQueue", "TransferContactToQueue", "InvokeLambdaFunction",
+    "CheckHoursOfOperation",
+})
+
+# Operators for Conditions. Legacy exports spell some differently; the brief's short forms
+# (Contains, StartsWith) are accepted as well.
+OPERATOR_ALIASES = {
+    "GreaterThan": "NumberGreaterThan", "GreaterThanOrEqualTo": "NumberGreaterOrEqualTo",
+    "LessThan": "NumberLessThan", "LessThanOrEqualTo": "NumberLessOrEqualTo",
+    "Contains": "TextContains", "StartsWith": "TextStartsWith", "EndsWith": "TextEndsWith",
+}
+OPERATORS = frozenset({"Equals", "NumberGreaterThan", "NumberGreaterOrEqualTo", "NumberLessThan",
+                       "NumberLessOrEqualTo", "TextContains", "TextStartsWith", "TextEndsWith"})
+
+_TRUE, _FALSE = {"true", "yes", "1", "enable", "enabled"}, {"false", "no", "0", "disable", "disabled", ""}
+
+
+def as_number(value):
+    """A number from an export value ("8", "2.5", 8), or None when it is not one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return value
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        return None
+    return int(number) if number.is_integer() else number
+
+
+def as_bool(value, default=False):
+    """A boolean from an export value ("True", "False", true); None and unknowns give `default`."""
+    if isinstance(value, bool):
+        return value
+    if value is None:
+        return default
+    text = str(value).strip().lower()
+    return True if text in _TRUE else False if text in _FALSE else default
+
+
+def is_dynamic(value):
+    """Whether an export value is a reference ($.Attributes.x) resolved only during the call."""
+    return isinstance(value, str) and value.strip().startswith("$.")
+
+
+def error_label(error_type):
+    """The coverage label of an error branch: the catch-all reads "Error", others their type."""
+    return "Error" if error_type == CATCH_ALL_ERROR else error_type
+
+
+# --------------------------------------------------------------------------- model
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One conditional branch: taken when the block's result passes `operator` on an operand."""
+    operator: str
+    operands: tuple[str, ...]
+    target: str
+    label: str
+
+    def matches(self, value):
+        """Whether the block's result (a string, or None) passes this condition."""
+        return value is not None and any(_passes(self.operator, str(value), str(operand))
+                                         for operand in self.operands)
+
+
+def _passes(operator, value, operand):
+    """Number operators compare numbers ("8" > "10" is false); text operators compare text."""
+    if operator == "Equals":
+        left, right = as_number(value), as_number(operand)
+        return value == operand or (left is not None and left == right)
+    if operator.startswith("Number"):
+        left, right = as_number(value), as_number(operand)
+        if left is None or right is None:
+            return False
+        return {"NumberGreaterThan": left > right, "NumberGreaterOrEqualTo": left >= right,
+                "NumberLessThan": left < right, "NumberLessOrEqualTo": left <= right}[operator]
+    if operator == "TextContains":
+        return operand in value
+    if operator == "TextStartsWith":
+        return value.startswith(operand)
+    return value.endswith(operand)
+
+
+@dataclass
+class Block:
+    """One step of a flow, in flow-language terms whatever the file's format."""
+    id: str
+    type: str
+    params: dict = field(default_factory=dict)
+    next: str | None = None
+    conditions: list[Condition] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)
+    source_type: str = ""
+
+    @property
+    def is_lex(self):
+        """A Lex block hands the caller's speech to a bot instead of collecting digits."""
+        return self.type == "ConnectParticipantWithLexBot" or (
+            self.type == "GetParticipantInput" and ("LexBot" in self.params or "LexV2Bot" in self.params))
+
+    @property
+    def lex_bot_name(self):
+        """The bot's name (V1 `LexBot.Name`) or, for V2, its alias ARN."""
+        v1, v2 = self.params.get("LexBot") or {}, self.params.get("LexV2Bot") or {}
+        return v1.get("Name") or v2.get("AliasArn") or None
+
+    def branches(self):
+        """Every (label, target) leaving this block, in the order they are tried."""
+        out = [(c.label, c.target) for c in self.conditions]
+        out += [(error_label(kind), target) for kind, target in self.errors.items()]
+        if self.next is not None:
+            out.append((SUCCESS, self.next))
+        return out
+
+
+@dataclass
+class Flow:
+    """A loaded flow: blocks by id, where it starts, and where it came from."""
+    start: str
+    blocks: dict[str, Block]
+    source: str = "<flow>"
+    format: str = "flow-language"
+
+    @property
+    def block_ids(self):
+        return list(self.blocks)
+
+    @property
+    def branches(self):
+        """Every (from_id, label, to_id) of the flow: what coverage is measured against."""
+        return [(block.id, label, target) for block in self.blocks.values()
+                for label, target in block.branches()]
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_flow(path):
+    """Read a flow file, or the single flow file at the top of a folder (subfolders ignored)."""
+    path = Path(path)
+    if path.is_dir():
+        path = _single_flow_file(path)
+    if not path.is_file():
+        raise FlowError(f"{path}: no such flow file")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except json.JSONDecodeError as exc:
+        raise FlowError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FlowError(f"{path}: cannot be read: {exc}")
+    return parse_flow(data, source=str(path))
+
+
+def _single_flow_file(folder):
+    """A folder names a flow only if exactly one *.json sits at its top (e.g. beside `legacy/`)."""
+    files = sorted(p for p in folder.glob("*.json") if p.is_file())
+    if len(files) != 1:
+        found = ", ".join(p.name for p in files) or "none"
+        raise FlowError(f"{folder}: expected exactly one flow file (*.json) in the folder, found {found}")
+    return files[0]
+
+
+def parse_flow(data, source="<flow>"):
+    """Build a validated `Flow` from an export's parsed JSON, in either format."""
+    if not isinstance(data, dict):
+        raise FlowError(f"{source}: a flow export is a JSON object, not {type(data).__name__}")
+    if "Actions" in data:
+        flow = _read_flow_language(data, source)
+    elif "modules" in data:
+        flow = _read_legacy(data, source)
+    else:
+        raise FlowError(f"{source}: not an Amazon Connect flow export "
+                        "(expected 'Actions' and 'StartAction', or 'modules' and 'start')")
+    _validate(flow)
+    return flow
+
+
+def _validate(flow):
+    """Checks that need the whole flow: the start and every transition land on a block."""
+    if not flow.start:
+        raise FlowError(f"{flow.source}: the flow has no start block (StartAction / start is missing)")
+    if flow.start not in flow.blocks:
+        raise FlowError(f"{flow.source}: the start block '{flow.start}' is not a block in this flow")
+    for block in flow.blocks.values():
+        _check_block(flow.source, block)
+    for block_id, label, target in flow.branches:
+        if target not in flow.blocks:
+            raise FlowError(f"{flow.source}: block '{block_id}' branch '{label}' goes to '{target}', "
+                            "which is not a block in this flow")
+
+
+def _check_block(source, block):
+    """Block-level checks: a supported type and numbers where numbers are due."""
+    if block.type not in SUPPORTED_TYPES:
+        raise FlowError(f"{source}: block '{block.id}' has type '{block.source_type}', which the "
+                        f"simulator does not support (supported: {', '.join(sorted(SUPPORTED_TYPES))})")
+    numeric = {"Loop": ["LoopCount"], "GetParticipantInput": ["InputTimeLimitSeconds", "MaxDigits"],
+               "InvokeLambdaFunction": ["InvocationTimeLimitSeconds"]}.get(block.type, [])
+    for name in numeric:
+        value = block.params.get(name)
+        if value is not None and not is_dynamic(value) and as_number(value) is None:
+            raise FlowError(f"{source}: block '{block.id}' ({block.source_type}) parameter "
+                            f"{name} is {value!r}, not a number")
+
+
+def _add_block(blocks, source, block):
+    if not block.id:
+        raise FlowError(f"{source}: a block of type '{block.source_type}' has no identifier")
+    if block.id in blocks:
+        raise FlowError(f"{source}: two blocks have the identifier '{block.id}'")
+    blocks[block.id] = block
+
+
+def condition_label(block, operator, operands):
+    """The coverage label of a conditional branch; see the module doc."""
+    first = operands[0] if operands else ""
+    if block.is_lex:
+        return f"intent:{first}"
+    if block.type in ("Loop", "CheckHoursOfOperation") and operator == "Equals":
+        return first
+    return f"Condition:{operator} {','.join(operands)}"
+
+
+def _operator(source, block_id, name):
+    operator = OPERATOR_ALIASES.get(name, name)
+    if operator not in OPERATORS:
+        raise FlowError(f"{source}: block '{block_id}' has a condition with unknown operator '{name}'")
+    return operator
+
+
+# --------------------------------------------------------------------------- the flow language
+
+
+def _read_flow_language(data, source):
+    actions = data.get("Actions")
+    if not isinstance(actions, list):
+        raise FlowError(f"{source}: 'Actions' must be a list of blocks")
+    names = _queue_names(data.get("Metadata"))
+    blocks = {}
+    for action in actions:
+        if not isinstance(action, dict):
+            raise FlowError(f"{source}: every entry of 'Actions' must be an object")
+        _add_block(blocks, source, _action_block(action, source, names))
+    return Flow(start=data.get("StartAction"), blocks=blocks, source=source, format="flow-language")
+
+
+def _action_block(action, source, queue_names):
+    block_id, kind = action.get("Identifier"), action.get("Type")
+    params = dict(action.get("Parameters") or {})
+    if kind == "UpdateContactTargetQueue" and block_id in queue_names:
+        params.setdefault("QueueName", queue_names[block_id])
+    transitions = action.get("Transitions") or {}
+    block = Block(id=block_id, type=kind, params=params, next=transitions.get("NextAction"),
+                  source_type=kind)
+    for entry in transitions.get("Conditions") or []:
+        condition = entry.get("Condition") or {}
+        operator = _operator(source, block_id, condition.get("Operator"))
+        operands = tuple(str(o) for o in condition.get("Operands") or [])
+        block.conditions.append(Condition(operator, operands, entry.get("NextAction"),
+                                          condition_label(block, operator, operands)))
+    for entry in transitions.get("Errors") or []:
+        block.errors[entry.get("ErrorType")] = entry.get("NextAction")
+    return block
+
+
+def _queue_names(metadata):
+    """Readable queue names the console keeps in `Metadata.ActionMetadata` beside queue ARNs."""
+    names = {}
+    actions = (metadata or {}).get("ActionMetadata") or {}
+    for block_id, meta in actions.items():
+        if not isinstance(meta, dict):
+            continue
+        name = (meta.get("queue") or {}).get("text") or \
+            ((meta.get("parameters") or {}).get("QueueId") or {}).get("displayName")
+        if isinstance(name, str) and name:
+            names[block_id] = name
+    return names
+
+
+# --------------------------------------------------------------------------- the legacy export
+
+LEGACY_TYPES = {
+    "PlayPrompt": "MessageParticipant", "GetUserInput": "GetParticipantInput",
+    "StoreUserInput": "GetParticipantInput", "SetAttributes": "UpdateContactAttributes",
+    "CheckAttribute": "Compare", "Loop": "Loop", "SetVoice": "UpdateContactTextToSpeechVoice",
+    "SetLoggingBehavior": "UpdateFlowLoggingBehavior", "Disconnect": "DisconnectParticipant",
+    "SetQueue": "UpdateContactTargetQueue", "Transfer": "TransferContactToQueue",
+    "InvokeExternalResource": "InvokeLambdaFunction",
+    "CheckHoursOfOperation": "CheckHoursOfOperation",
+}
+
+# Legacy branch conditions that are errors, by their flow-language error type.
+_LEGACY_ERRORS = {"Timeout": "InputTimeLimitExceeded", "NoMatch": "NoMatchingCondition",
+                  "Error": CATCH_ALL_ERROR, "AtCapacity": "QueueAtCapacity"}
+# Legacy branch conditions that are fixed results compared with Equals.
+_LEGACY_RESULTS = {"True": "True", "False": "False", "Looping": "ContinueLooping",
+                   "Complete": "DoneLooping"}
+# Legacy attribute namespaces, as flow-language reference prefixes.
+_LEGACY_NAMESPACES = {"User Defined": "Attributes", "External": "External", "Lex Slots": "Lex.Slots",
+                      "Lex Attributes": "Lex.SessionAttributes"}
+_LEGACY_SYSTEM = {"Stored customer input": "StoredCustomerInput", "Queue name": "Queue.Name",
+                  "Queue ARN": "Queue.ARN"}
+
+
+def _read_legacy(data, source):
+    modules = data.get("modules")
+    if not isinstance(modules, list):
+        raise FlowError(f"{source}: 'modules' must be a list of blocks")
+    blocks = {}
+    for module in modules:
+        if not isinstance(module, dict):
+            raise FlowError(f"{source}: every entry of 'modules' must be an object")
+        _add_block(blocks, source, _module_block(module, source))
+    return Flow(start=data.get("start"), blocks=blocks, source=source, format="legacy")
+
+
+def _module_block(module, source):
+    block_id, kind = module.get("id"), module.get("type")
+    params = _legacy_params(module, source)
+    block = Block(id=block_id, type=LEGACY_TYPES.get(kind, kind), params=params, source_type=kind)
+    for branch in module.get("branches") or []:
+        _add_legacy_branch(block, branch, source)
+    return block
+
+
+def _add_legacy_branch(block, branch, source):
+    condition, target = branch.get("condition"), branch.get("transition")
+    if condition == SUCCESS:
+        block.next = target
+    elif condition in _LEGACY_ERRORS:
+        block.errors[_LEGACY_ERRORS[condition]] = target
+    elif condition in _LEGACY_RESULTS or condition == "Evaluate":
+        if condition == "Evaluate":
+            operator = _operator(source, block.id, branch.get("conditionType"))
+            operands = (str(branch.get("conditionValue")),)
+        else:
+            operator, operands = "Equals", (_LEGACY_RESULTS[condition],)
+        block.conditions.append(Condition(operator, operands, target,
+                                          condition_label(block, operator, operands)))
+    else:
+        raise FlowError(f"{source}: block '{block.id}' has a branch with unknown condition '{condition}'")
+
+
+def _reference(param):
+    """A legacy parameter's value: literal, or a `$.` reference when it names a namespace."""
+    value, namespace = param.get("value"), param.get("namespace")
+    if not namespace:
+        return value
+    if namespace == "System":
+        return f"$.{_LEGACY_SYSTEM.get(value, 'System.' + str(value))}"
+    return f"$.{_LEGACY_NAMESPACES.get(namespace, namespace)}.{value}"
+
+
+def _legacy_params(module, source):
+    """Legacy `parameters` (name/value/key/namespace) as flow-language Parameters."""
+    kind, target = module.get("type"), module.get("target")
+    raw = [p for p in module.get("parameters") or [] if isinstance(p, dict)]
+    named = {p.get("name"): p for p in raw}
+    value = {name: _reference(p) for name, p in named.items()}
+    if kind == "Transfer" and target not in (None, "Queue"):
+        raise FlowError(f"{source}: block '{module.get('id')}' is a Transfer to {target}; "
+                        "the simulator supports transfers to a queue only")
+    convert = _LEGACY_CONVERTERS.get(kind)
+    return convert(value, raw, named, target) if convert else {}
+
+
+def _prompt(value):
+    text = value.get("Text")
+    return {"SSML": text} if str(value.get("TextToSpeechType", "")).lower() == "ssml" else {"Text": text}
+
+
+def _get_user_input(value, raw, named, target):
+    params = {**_prompt(value), "InputTimeLimitSeconds": value.get("Timeout", "5"),
+              "MaxDigits": value.get("MaxDigits", "1")}
+    if target == "Lex" or "BotName" in value:
+        params["LexBot"] = {"Name": value.get("BotName"), "Alias": value.get("BotAlias"),
+                            "Region": value.get("BotRegion")}
+    return params
+
+
+def _store_user_input(value, raw, named, target):
+    return {**_prompt(value), "StoreInput": "True", "InputTimeLimitSeconds": value.get("Timeout", "5"),
+            "MaxDigits": value.get("MaxDigits", "20")}
+
+
+def _set_attributes(value, raw, named, target):
+    return {"Attributes": {p.get("key"): _reference(p) for p in raw if p.get("name") == "Attribute"}}
+
+
+def _check_attribute(value, raw, named, target):
+    param = {"value": value.get("Attribute"), "namespace": (named.get("Namespace") or {}).get("value")}
+    return {"ComparisonValue": _reference(param)}
+
+
+def _set_queue(value, raw, named, target):
+    queue = named.get("Queue") or {}
+    params = {"QueueId": _reference(queue)}
+    if queue.get("resourceName"):
+        params["QueueName"] = queue["resourceName"]
+    return params
+
+
+def _invoke_external(value, raw, named, target):
+    return {"LambdaFunctionARN": value.get("FunctionArn"),
+            "InvocationTimeLimitSeconds": value.get("TimeLimit", "8"),
+            "LambdaFunctionParameters": {p.get("key"): _reference(p) for p in raw
+                                         if p.get("name") == "Parameter"}}
+
+
+_LEGACY_CONVERTERS = {
+    "PlayPrompt": lambda value, raw, named, target: _prompt(value),
+    "GetUserInput": _get_user_input,
+    "StoreUserInput": _store_user_input,
+    "SetAttributes": _set_attributes,
+    "CheckAttribute": _check_attribute,
+    "Loop": lambda value, raw, named, target: {"LoopCount": value.get("LoopCount")},
+    "SetVoice": lambda value, raw, named, target: {"TextToSpeechVoice": value.get("GlobalVoice")},
+    "SetLoggingBehavior": lambda value, raw, named, target: {
+        "FlowLoggingBehavior": value.get("LoggingBehavior")},
+    "SetQueue": _set_queue,
+    "InvokeExternalResource": _invoke_external,
+    "CheckHoursOfOperation": lambda value, raw, named, target: (
+        {"HoursOfOperationId": value["Hours"]} if value.get("Hours") else {}),
+}

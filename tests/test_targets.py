@@ -1,0 +1,38 @@
+import pytest
+
+from app.errors import TargetError
+from app.targets import parse_target, resolve_target
+
+
+def test_kinds(tmp_path):
+    (tmp_path / "flow.json").write_text("{}")
+    assert parse_target("twiml:http://127.0.0.1:5001/voice").kind == "twiml"
+    assert parse_target("+15551234567").kind == "phone"
+    flow = parse_target("flow.json", lex_bot="bot", base=tmp_path)
+    assert flow.kind == "flow" and flow.lex_bot.endswith("bot")
+
+
+@pytest.mark.parametrize("text", ["twiml:ftp://x", "+1", "no/such/flow.json", ""])
+def test_bad_targets_say_what_is_accepted(text):
+    with pytest.raises(TargetError, match="target"):
+        parse_target(text)
+
+
+def test_precedence(tmp_path):
+    for name in ("cli.json", "suite.json", "env.json"):
+        (tmp_path / name).write_text("{}")
+    pick = lambda *a: resolve_target(*a, base=tmp_path).value
+    assert pick("cli.json", "suite.json", "env.json").endswith("cli.json")
+    assert pick(None, "suite.json", "env.json").endswith("suite.json")
+    assert pick(None, None, "env.json").endswith("env.json")
+
+
+def test_default_is_the_sample_flow_with_its_bot():
+    target = resolve_target()
+    assert target.kind == "flow" and target.value == "aws-connect-contact-flows"
+    assert target.lex_bot == "aws-lex-bot"
+
+
+def test_no_default_here_is_a_clear_error(tmp_path):
+    with pytest.raises(TargetError, match="pass --target or set IVR_TARGET"):
+        resolve_target(base=tmp_path)
