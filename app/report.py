@@ -34,27 +34,31 @@ def passed(doc):
 
 
 class ConsoleReporter:
-    """Prints calls as they happen: every `IVR:`/`Caller:` line and verdict, or with `quiet`
-    just one line per suite."""
+    """Prints each call: its `IVR:`/`Caller:` lines and verdicts, then a PASS/FAIL line; with
+    `quiet`, only that last line. Offline calls run many at a time in no wall time, so each
+    call's lines are held and printed together when it ends, which keeps them readable."""
 
     def __init__(self, quiet=False, echo=click.echo):
         self.quiet, self.echo = quiet, echo
-        self._seen = {}
+        self._seen, self._lines = {}, {}
 
-    def heard(self, suite, entry):
-        if not self.quiet:
-            self.echo(f"[{suite.name}] {entry['t']:6.1f}s  {describe_entry(entry)}")
+    def heard(self, suite, entry, run_id):
+        self._lines.setdefault(run_id, []).append(f"  {entry['t']:6.1f}s  {describe_entry(entry)}")
 
     def run_changed(self, session):
         seen = self._seen.get(session.run_id, 0)
         for result in session.results[seen:]:
-            if not self.quiet:
-                verdict = "passed" if result["status"] == "passed" else f"FAILED ({result['reason']})"
-                score = f", score {result['score']:.2f}" if result.get("score") is not None else ""
-                self.echo(f"[{session.suite.name}] step {result['step']} {verdict}{score}")
+            verdict = "passed" if result["status"] == "passed" else f"FAILED ({result['reason']})"
+            score = f", score {result['score']:.2f}" if result.get("score") is not None else ""
+            self._lines.setdefault(session.run_id, []).append(f"          step {result['step']} {verdict}{score}")
         self._seen[session.run_id] = len(session.results)
 
     def finished(self, doc):
+        lines = self._lines.pop(doc["unique_id"], [])
+        if not self.quiet:
+            self.echo(f"── {doc['suite']} ({doc['file']}) → {doc.get('target')}")
+            for line in lines:
+                self.echo(line)
         mark = "PASS" if passed(doc) else "FAIL"
         self.echo(f"{mark} {doc['suite']} ({doc['passedSteps']}/{doc['totalSteps']} steps, {doc['status']})")
 

@@ -123,7 +123,7 @@ class OfflineRunner:
         run_id, job, make = self._pending.popleft()
         line, caller, ivr = self.network.place_call(run_id, make)
         if self.reporter:
-            line.listeners.append(lambda _line, entry: self.reporter.heard(job.suite, entry))
+            line.listeners.append(lambda _line, entry: self.reporter.heard(job.suite, entry, run_id))
         line.on_end.append(lambda _line: self.clock.call_later(0, self._finish, run_id, job, line, caller, ivr))
 
     def _finish(self, run_id, job, line, caller, ivr):

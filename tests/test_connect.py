@@ -474,6 +474,16 @@ def test_loop_counts_then_completes():
     assert ("loop", "DoneLooping", "done") in ivr.taken_branches
 
 
+def test_loop_starts_counting_again_after_it_completes():
+    flow = flow_of(action("inner", "Loop", {"LoopCount": "1"},
+                          conditions=[("ContinueLooping", "tick"), ("DoneLooping", "done")]),
+                   say("tick", "Tick", "inner"), say("done", "Done", "outer"),
+                   action("outer", "Loop", {"LoopCount": "1"},
+                          conditions=[("ContinueLooping", "inner"), ("DoneLooping", "end")]),
+                   action("end", "DisconnectParticipant"))
+    assert call(flow)[0].texts == ["Tick", "Done", "Tick", "Done"]
+
+
 def test_check_hours_can_ask_a_callable_with_the_hours_id():
     asked = []
     flow = flow_of(action("hours", "CheckHoursOfOperation", {"HoursOfOperationId": "weekend"},
@@ -568,6 +578,14 @@ def test_lex_start_timeout_from_session_attributes():
     assert caller.heard[1] == (5.2, "Say that again?")
 
 
+def test_lex_waits_for_speech_that_started_before_the_timeout():
+    bot = FakeBot()
+    # the start timeout would fire at 7.0 s; the caller starts at 6.5 s and ends at 8.9 s
+    caller, _, _, _ = call(lex_flow(), [(6.5, "say", "i like someone really a lot")], lex_bot=bot)
+    assert bot.turns[0] == "i like someone really a lot"
+    assert caller.heard[1] == (9.7, "Which programmer?")
+
+
 def test_lex_other_intent_speaks_the_conclusion_then_no_matching_condition():
     caller, ivr, _, _ = call(lex_flow(), [(ASK, "say", "pizza please")], lex_bot=FakeBot())
     assert caller.texts == [ASK, "Pizza ordered.", "Other OrderPizza"]
@@ -603,7 +621,8 @@ def test_lex_bots_by_name_and_missing_bot():
 
 def test_get_participant_input_with_lex_v2_uses_the_bot():
     flow = flow_of(action("in", "GetParticipantInput",
-                          {"Text": "Name?", "LexV2Bot": {"AliasArn": "arn:aws:lex:us-east-1:1:bot-alias/B/A"}},
+                          {"Text": "Name?",
+                           "LexV2Bot": {"AliasArn": "arn:aws:lex:us-east-1:1:bot-alias/B/A"}},
                           conditions=[("PersonName", "ok")]), say("ok", "Ok"))
     bot = FakeBot()
     caller, _, _, _ = call(flow, [("name", "say", "alan turing")], lex_bot=bot)
@@ -641,6 +660,12 @@ def test_a_flow_that_loops_forever_stops_at_the_block_limit():
     assert ivr.blocks_run == 50 and clock.now == 0
 
 
+def test_the_default_block_limit_needs_no_deep_recursion():
+    flow = flow_of(action("a", "Compare", {"ComparisonValue": "x"}, conditions=[("x", "a")]))
+    _, ivr, _, _ = call(flow)
+    assert ivr.outcome == "block limit reached" and ivr.blocks_run == 1000
+
+
 def test_a_speaking_loop_stops_at_the_block_limit_too():
     caller, ivr, _, _ = call(flow_of(say("a", "Again", "a")), max_blocks=5)
     assert caller.texts == ["Again"] * 5 and ivr.outcome == "block limit reached"
@@ -651,6 +676,9 @@ def test_every_supported_type_has_a_handler():
 
 
 # --------------------------------------------------------------------------- legacy specifics
+
+
+SUCCESS_TO_BYE = {"condition": "Success", "transition": "bye"}
 
 
 def test_legacy_blocks_translate_to_the_same_behaviour():
@@ -672,9 +700,9 @@ def test_legacy_blocks_translate_to_the_same_behaviour():
                 {"condition": "NoMatch", "transition": "few"}]),
         module("many", "PlayPrompt", [{"name": "Text", "value": "<speak>$.Attributes.tries tries</speak>"},
                                       {"name": "TextToSpeechType", "value": "ssml"}],
-               [{"condition": "Success", "transition": "bye"}]),
-        module("few", "PlayPrompt", [{"name": "Text", "value": "Few"}], [{"condition": "Success", "transition": "bye"}]),
-        module("bad", "PlayPrompt", [{"name": "Text", "value": "Bad"}], [{"condition": "Success", "transition": "bye"}]),
+               [SUCCESS_TO_BYE]),
+        module("few", "PlayPrompt", [{"name": "Text", "value": "Few"}], [SUCCESS_TO_BYE]),
+        module("bad", "PlayPrompt", [{"name": "Text", "value": "Bad"}], [SUCCESS_TO_BYE]),
         module("bye", "Disconnect"),
     )
     seen = []
@@ -689,15 +717,21 @@ def test_legacy_blocks_translate_to_the_same_behaviour():
 
 def test_legacy_branch_names_become_flow_language_labels():
     flow = legacy_of(
-        module("in", "GetUserInput", [{"name": "Text", "value": "Pick"}, {"name": "Timeout", "value": "8"},
-                                      {"name": "MaxDigits", "value": "1"}],
-               [{"condition": "Evaluate", "conditionType": "Equals", "conditionValue": "1", "transition": "end"},
-                {"condition": "Timeout", "transition": "end"}, {"condition": "NoMatch", "transition": "end"},
+        module("in", "GetUserInput",
+               [{"name": "Text", "value": "Pick"}, {"name": "Timeout", "value": "8"},
+                {"name": "MaxDigits", "value": "1"}],
+               [{"condition": "Evaluate", "conditionType": "Equals", "conditionValue": "1",
+                 "transition": "end"},
+                {"condition": "Timeout", "transition": "end"},
+                {"condition": "NoMatch", "transition": "end"},
                 {"condition": "Error", "transition": "end"}], target="Digits"),
-        module("store", "StoreUserInput", [{"name": "Text", "value": "Code"}, {"name": "MaxDigits", "value": "4"}],
-               [{"condition": "Success", "transition": "end"}, {"condition": "Error", "transition": "end"}]),
+        module("store", "StoreUserInput",
+               [{"name": "Text", "value": "Code"}, {"name": "MaxDigits", "value": "4"}],
+               [{"condition": "Success", "transition": "end"},
+                {"condition": "Error", "transition": "end"}]),
         module("end", "Disconnect"))
-    assert set(flow.branches) == {("in", "Condition:Equals 1", "end"), ("in", "InputTimeLimitExceeded", "end"),
+    assert set(flow.branches) == {("in", "Condition:Equals 1", "end"),
+                                  ("in", "InputTimeLimitExceeded", "end"),
                                   ("in", "NoMatchingCondition", "end"), ("in", "Error", "end"),
                                   ("store", "Success", "end"), ("store", "Error", "end")}
     assert flow.blocks["in"].params["InputTimeLimitSeconds"] == "8"
@@ -706,8 +740,9 @@ def test_legacy_branch_names_become_flow_language_labels():
 
 def test_legacy_store_user_input_collects_digits():
     flow = legacy_of(
-        module("store", "StoreUserInput", [{"name": "Text", "value": "Code"}, {"name": "MaxDigits", "value": "3"},
-                                           {"name": "Timeout", "value": "5"}],
+        module("store", "StoreUserInput",
+               [{"name": "Text", "value": "Code"}, {"name": "MaxDigits", "value": "3"},
+                {"name": "Timeout", "value": "5"}],
                [{"condition": "Success", "transition": "say"}]),
         module("say", "PlayPrompt", [{"name": "Text", "value": "Got $.StoredCustomerInput"}]))
     caller, _, _, _ = call(flow, [("code", "press", "987")])
@@ -755,7 +790,8 @@ def test_unknown_block_type_names_block_and_type(make):
      r"block 'l' \(Loop\) parameter LoopCount is 'many', not a number"),
     ({"StartAction": "c", "Actions": [action("c", "Compare", {}, conditions=[("Roughly", "1", "c")])]},
      "unknown operator 'Roughly'"),
-    ({"modules": [module("a", "Transfer", target="Flow")], "start": "a"}, "supports transfers to a queue only"),
+    ({"modules": [module("a", "Transfer", target="Flow")], "start": "a"},
+     "supports transfers to a queue only"),
     ({"modules": [module("a", "Disconnect", branches=[{"condition": "Sometimes", "transition": "a"}])],
       "start": "a"}, "unknown condition 'Sometimes'"),
 ])
