@@ -71,22 +71,41 @@ def run(suites, target, lex_bot, concurrency, seed, noise, hours, lambda_respons
     if not loaded and not errors:
         fail(f"no suite files found in {', '.join(suites or [DEFAULT_SUITES])}")
     jobs = make_jobs(loaded, target, settings["IVR_TARGET"], lex_bot)
-    if any(job.target.kind == "phone" for job in jobs):
-        fail("live calls to phone numbers are not available yet; use a flow export or twiml:URL target")
     responses = read_lambda_responses(lambda_responses)
+    reporter = ConsoleReporter(quiet=quiet)
     store = open_store(db or settings["RESULTS_DB"])
     try:
-        from app.runner import OfflineRunner
-        runner = OfflineRunner(store, seed=seed, noise=noise, concurrency=concurrency,
-                               reporter=ConsoleReporter(quiet=quiet), hours_open=hours == "open",
-                               lambda_responses=responses)
-        result = runner.run(jobs)
+        result = execute(jobs, store, settings, reporter, seed=seed, noise=noise,
+                         concurrency=concurrency, hours_open=hours == "open",
+                         lambda_responses=responses)
+    except IvrTestError as exc:
+        fail(str(exc))
     finally:
         store.close()
     report(result)
-    if errors or any(d["status"] == "error" for d in result.documents):
-        sys.exit(EXIT_BAD_INPUT)
-    sys.exit(EXIT_OK if all(d["status"] == "complete" for d in result.documents) else EXIT_FAILED)
+    sys.exit(exit_code(result.documents, errors))
+
+
+def execute(jobs, store, settings, reporter, **options):
+    """Run offline jobs on the virtual network, then live ones through Twilio."""
+    from app.runner import OfflineResult, OfflineRunner
+    offline = [job for job in jobs if job.target.offline]
+    live = [job for job in jobs if not job.target.offline]
+    result = OfflineResult([])
+    if offline:
+        result = OfflineRunner(store, reporter=reporter, **options).run(offline)
+    if live:
+        from app.live import run_live
+        live_result = run_live(live, store, settings, reporter, concurrency=options["concurrency"])
+        result.documents.extend(live_result.documents)
+    return result
+
+
+def exit_code(documents, suite_errors=()):
+    """2 for bad input (a broken suite, a run that could not start), 1 if any failed, else 0."""
+    if suite_errors or any(doc["status"] == "error" for doc in documents):
+        return EXIT_BAD_INPUT
+    return EXIT_OK if all(doc["status"] == "complete" for doc in documents) else EXIT_FAILED
 
 
 def make_jobs(suites, cli_target, env_target, lex_bot):
