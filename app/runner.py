@@ -87,6 +87,7 @@ class OfflineRunner:
         self.ivrs = IvrFactory(self.clock, hours_open, lambda_responses)
         self.coverage = {}
         self._pending = deque()
+        self._seen_paths = {}
         if reporter:
             self.runs.listeners.append(reporter.run_changed)
 
@@ -114,14 +115,20 @@ class OfflineRunner:
         if job.target.kind == "flow":
             flow = self.ivrs.flow(job.target.value)
             self.coverage.setdefault(job.target.value, Coverage(flow))
-        self._pending.append((run_id, job, make))
+        self._pending.append((run_id, job, make, self._noise_key(job)))
         return run_id
+
+    def _noise_key(self, job):
+        """The suite's file, and which run of it this is: stable from one invocation to the next."""
+        count = self._seen_paths.get(job.suite.path, 0)
+        self._seen_paths[job.suite.path] = count + 1
+        return f"{job.suite.path}#{count}"
 
     def _start_next(self):
         if not self._pending:
             return
-        run_id, job, make = self._pending.popleft()
-        line, caller, ivr = self.network.place_call(run_id, make)
+        run_id, job, make, noise_key = self._pending.popleft()
+        line, caller, ivr = self.network.place_call(run_id, make, noise_key)
         if self.reporter:
             line.listeners.append(lambda _line, entry: self.reporter.heard(job.suite, entry, run_id))
         line.on_end.append(lambda _line: self.clock.call_later(0, self._finish, run_id, job, line, caller, ivr))

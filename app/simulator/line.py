@@ -52,10 +52,11 @@ class Endpoint:
 class Line:
     """One call between a caller and an IVR, with a log of who said and pressed what, when."""
 
-    def __init__(self, clock, recognizer=None, call_id="call"):
+    def __init__(self, clock, recognizer=None, call_id="call", noise_key=None):
         self.clock = clock
         self.recognizer = recognizer
         self.call_id = call_id
+        self.noise_key = noise_key or call_id   # what seeds this call's recognition noise
         self.parties = ()
         self.log = []            # dicts: {"t", "party", "kind": say|press|hangup, "text"}
         self.closed = False
@@ -102,7 +103,7 @@ class Line:
     def transcribe(self, text, number=0):
         if self.recognizer is None:
             return _TAG.sub("", text).strip(), 1.0
-        return self.recognizer.transcribe(text, key=f"{self.call_id}:{number}")
+        return self.recognizer.transcribe(text, key=f"{self.noise_key}:{number}")
 
     def play_digits(self, party, digits, on_done=None):
         """`party` sends DTMF; each digit reaches the peer when its tone ends, 'w' waits 0.5 s."""

@@ -1,0 +1,149 @@
+"""The samples end to end on the virtual network, through the real webhooks."""
+import json
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from app.runner import Job, OfflineRunner
+from app.store import ResultStore
+from app.suite import load_suite, load_suites, parse_suite
+from app.targets import parse_target, resolve_target
+from examples.showtimes.app import create_app as showtimes_app
+
+LEGACY = "aws-connect-contact-flows/legacy/SalesIVR.json"
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = ResultStore(tmp_path / "db.json")
+    yield store
+    store.close()
+
+
+def run(store, suites, target=None, **options):
+    jobs = [Job(s, target or resolve_target(suite_target=s.target)) for s in suites]
+    return OfflineRunner(store, **options).run(jobs)
+
+
+def test_every_sample_suite_passes_through_the_realistic_recognizer(store):
+    suites, errors = load_suites(["testSuite"])
+    assert not errors and len(suites) >= 5
+    result = run(store, suites, noise="realistic", seed=0)
+    assert [d["status"] for d in result.documents] == ["complete"] * len(suites)
+    on_disk = json.loads(store.path.read_text())["_default"]
+    assert len(on_disk) == len(suites)
+    doc = next(d for d in on_disk.values() if d["file"].endswith("testSalesCall.json"))
+    assert doc["seed"] == 0 and doc["mode"] == "offline" and doc["callSid"].startswith("CA")
+    assert [r["status"] for r in doc["results"]] == ["passed", "passed"]
+    assert doc["transcript"][0]["party"] == "ivr"
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_samples_pass_with_other_seeds(store, seed):
+    suites, _ = load_suites(["testSuite"])
+    assert all(d["status"] == "complete" for d in run(store, suites, seed=seed).documents)
+
+
+def test_a_wrong_expectation_fails_no_false_pass(store):
+    result = run(store, [load_suite("examples/failing/wrong_greeting.json")])
+    [doc] = result.documents
+    assert doc["status"] == "failed"
+    step = doc["results"][0]
+    assert step["reason"] == "no-match" and step["score"] < 0.8
+    assert step["actualResult"].startswith("hello and welcome")
+
+
+def test_wrong_branch_fails_at_the_second_step(store):
+    [doc] = run(store, [load_suite("examples/failing/wrong_branch.json")]).documents
+    assert doc["status"] == "failed" and "support" in doc["results"][1]["actualResult"]
+    assert doc["ivrOutcome"] == "transferred to queue Support"
+
+
+def test_same_seed_same_transcripts(tmp_path):
+    suite = load_suite("testSuite/salesFavoriteProgrammer.json")
+
+    def heard(seed, name):
+        store = ResultStore(tmp_path / name)
+        try:
+            return [r["actualResult"] for r in run(store, [suite], seed=seed).documents[0]["results"]]
+        finally:
+            store.close()
+    assert heard(5, "a.json") == heard(5, "b.json")
+
+
+def test_legacy_export_plays_the_same_call(store):
+    suite = load_suite("testSuite/menuRetry.json")
+    bot = "aws-lex-bot"
+    modern = run(store, [suite], parse_target("aws-connect-contact-flows", bot)).documents[0]
+    legacy = run(store, [suite], parse_target(LEGACY, bot)).documents[0]
+    strip = lambda doc: [(e["t"], e["party"], e["text"]) for e in doc["transcript"]]
+    assert legacy["status"] == "complete" and strip(legacy) == strip(modern)
+
+
+def test_coverage_is_reported_and_stored(store):
+    suites, _ = load_suites(["testSuite"])
+    result = run(store, suites)
+    [coverage] = result.coverage.values()
+    assert 0 < len(coverage.visited) < len(coverage.block_ids)
+    assert "check-support-hours" in coverage.visited
+    summary = coverage.summary()
+    assert summary.startswith(f"coverage: {len(coverage.visited)}/{len(coverage.block_ids)} blocks")
+    assert "never reached" in summary and "DoneLooping" in summary
+    doc = result.documents[0]
+    assert doc["coverage"]["blocks"] and doc["coverage"]["branches"]
+
+
+def test_closed_hours_take_the_other_branch(store):
+    suite = parse_suite([{"expect": "Hello, and welcome to the awesome phone center, press 1 for sales.",
+                          "then": "press=2", "timeout": 3},
+                         {"expect": "Support is closed. Goodbye.", "timeout": 3}], "closed.json")
+    [doc] = run(store, [suite], resolve_target(), hours_open=False).documents
+    assert doc["status"] == "complete" and doc["ivrOutcome"] == "disconnected"
+
+
+def test_a_broken_flow_is_an_error_run_not_a_crash(store, tmp_path):
+    flow = tmp_path / "flow.json"
+    flow.write_text(json.dumps({"Version": "2019-10-30", "StartAction": "a", "Actions": [
+        {"Identifier": "a", "Type": "TeleportCaller", "Parameters": {}, "Transitions": {}}]}))
+    [doc] = run(store, [load_suite("testSuite/testSalesCall.json")], parse_target(str(flow))).documents
+    assert doc["status"] == "error" and "TeleportCaller" in doc["endReason"]
+
+
+def test_a_call_that_never_ends_is_cut_by_the_call_length_limit(store):
+    suite = parse_suite([{"expect": "x", "match": "any", "then": "press=9", "timeout": 3}] * 40, "long.json")
+    [doc] = run(store, [suite], max_call_seconds=20).documents
+    assert doc["status"] == "failed" and doc["callEnd"] == "call-length limit"
+
+
+def test_many_calls_interleave_on_one_clock(store):
+    suite = load_suite("testSuite/testSalesCall.json")
+    result = run(store, [suite] * 30, concurrency=10)
+    assert len({d["unique_id"] for d in result.documents}) == 30
+    assert all(d["status"] == "complete" for d in result.documents)
+    assert result.virtual_seconds < 3 * 15      # 30 calls, 10 at a time, about 14 s each
+
+
+@pytest.fixture
+def showtimes_url():
+    server = make_server("127.0.0.1", 0, showtimes_app())
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"twiml:http://127.0.0.1:{server.server_port}/voice"
+    server.shutdown()
+
+
+def test_showtimes_app_over_loopback_http(store, showtimes_url):
+    suites, errors = load_suites(["examples/showtimes/suites"])
+    assert not errors and suites
+    result = run(store, suites, parse_target(showtimes_url))
+    assert all(d["status"] == "complete" for d in result.documents)
+    assert all(d["twilioErrors"] == [] for d in result.documents)
+
+
+def test_showtimes_wrong_expectation_fails(store, showtimes_url):
+    suite = parse_suite([{"expect": "Welcome to Movie Showtimes. Please choose a theater.",
+                          "then": "press=1", "timeout": 3},
+                         {"expect": "You chose Riverside Plaza.", "timeout": 3}], "wrong.json")
+    [doc] = run(store, [suite], parse_target(showtimes_url)).documents
+    assert doc["status"] == "failed"
