@@ -37,6 +37,7 @@ import re
 import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import chain
 from pathlib import Path, PurePosixPath
 
@@ -75,7 +76,7 @@ class SlotType:
     builtin: str | None = None
     pattern: str | None = None
 
-    @property
+    @cached_property
     def max_words(self) -> int:
         """The longest span worth trying: a value, plus one word the recognizer may have split."""
         if self.builtin:
