@@ -139,10 +139,10 @@ class OfflineRunner:
                  "ivrOutcome": getattr(ivr, "outcome", None) or line.end_reason,
                  "twilioErrors": [list(e) for e in caller.errors + getattr(ivr, "errors", [])]}
         if job.target.kind == "flow":
-            coverage = self.coverage[job.target.value]
-            coverage.add(ivr.visited_blocks, ivr.taken_branches)
-            extra["coverage"] = {"blocks": sorted(ivr.visited_blocks),
-                                 "branches": sorted(list(b) for b in ivr.taken_branches)}
+            self.coverage[job.target.value].add(ivr.visited_blocks, ivr.taken_branches)
+            this_call = Coverage(self.ivrs.flow(job.target.value))
+            this_call.add(ivr.visited_blocks, ivr.taken_branches)
+            extra["coverage"] = this_call.to_json()
         self.runs.annotate(run_id, **extra)
         self.runs.stop(run_id, "stalled", f"the call ended ({line.end_reason}) but the run did not close")
         if self.reporter:
