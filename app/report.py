@@ -1,9 +1,20 @@
-"""What a person reads: live lines while calls run, and a summary when they are done."""
+"""What a person reads: live lines while calls run, and a summary when they are done.
+
+Two audiences read the same runs. A person at a terminal gets colour, a progress display and a
+rich table; a CI log (stdout not a terminal, `NO_COLOR`, or `--no-color`) gets plain aligned text
+that greps well. Every choice between the two goes through `use_rich`, so they never mix.
+"""
 import json
+from datetime import datetime
 
 import click
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
 
 PARTY_LABELS = {"caller": "Caller", "ivr": "IVR", "network": "Network"}
+STATUS_STYLES = {"complete": "green", "failed": "red"}
+DETAIL_INDENT = " " * 17
 
 
 def describe_entry(entry):
@@ -16,13 +27,28 @@ def describe_entry(entry):
     return f"{label}: {entry['text']}"
 
 
-def describe_failure(result):
-    """Expected vs heard for a failed step, with the score and the reason."""
-    expected = " | ".join(json.dumps(p) for p in result.get("expected") or []) or "(anything)"
-    heard = json.dumps(result["actualResult"]) if result.get("actualResult") is not None else "nothing"
+def _expected(result):
+    return " | ".join(json.dumps(p) for p in result.get("expected") or []) or "(anything)"
+
+
+def _heard(result):
+    return json.dumps(result["actualResult"]) if result.get("actualResult") is not None else "nothing"
+
+
+def _score_reason(result):
     score = f"score {result['score']:.2f}, " if result.get("score") is not None else ""
-    return (f"step {result['step']}: expected {expected}\n"
-            f"    heard {heard} ({score}{result.get('reason') or 'failed'})")
+    return f"{score}{result.get('reason') or 'failed'}"
+
+
+def describe_failure(result):
+    """Expected vs heard for a failed step, with the score and the reason (two lines)."""
+    return (f"step {result['step']}: expected {_expected(result)}\n"
+            f"    heard {_heard(result)} ({_score_reason(result)})")
+
+
+def failure_line(result):
+    """The same as `describe_failure` on one line, for a table cell a CI log keeps whole."""
+    return f"step {result['step']}: expected {_expected(result)}, heard {_heard(result)} ({_score_reason(result)})"
 
 
 def first_failure(doc):
@@ -33,50 +59,232 @@ def passed(doc):
     return doc.get("status") == "complete"
 
 
-class ConsoleReporter:
-    """Prints each call: its `IVR:`/`Caller:` lines and verdicts, then a PASS/FAIL line; with
-    `quiet`, only that last line. Offline calls run many at a time in no wall time, so each
-    call's lines are held and printed together when it ends, which keeps them readable."""
+def why_failed(doc, one_line=True):
+    """What to show for a run that did not pass: its first failed step, else why it stopped."""
+    if passed(doc):
+        return ""
+    failure = first_failure(doc)
+    if failure is None:
+        return doc.get("endReason") or doc.get("status") or ""
+    return failure_line(failure) if one_line else describe_failure(failure)
 
-    def __init__(self, quiet=False, echo=click.echo):
-        self.quiet, self.echo = quiet, echo
-        self._seen, self._lines = {}, {}
 
-    def heard(self, suite, entry, run_id):
-        self._lines.setdefault(run_id, []).append(f"  {entry['t']:6.1f}s  {describe_entry(entry)}")
+def failure_cell(doc):
+    """Why a run failed, over short lines that a narrow table column wraps cleanly."""
+    failure = first_failure(doc) if not passed(doc) else None
+    if failure is None:
+        return why_failed(doc)
+    return (f"step {failure['step']}: expected {_expected(failure)}\n"
+            f"heard {_heard(failure)}\n({_score_reason(failure)})")
 
-    def run_changed(self, session):
-        seen = self._seen.get(session.run_id, 0)
-        for result in session.results[seen:]:
-            verdict = "passed" if result["status"] == "passed" else f"FAILED ({result['reason']})"
-            score = f", score {result['score']:.2f}" if result.get("score") is not None else ""
-            self._lines.setdefault(session.run_id, []).append(f"          step {result['step']} {verdict}{score}")
-        self._seen[session.run_id] = len(session.results)
 
-    def finished(self, doc):
-        lines = self._lines.pop(doc["unique_id"], [])
-        if not self.quiet:
-            self.echo(f"── {doc['suite']} ({doc['file']}) → {doc.get('target')}")
-            for line in lines:
-                self.echo(line)
-        mark = "PASS" if passed(doc) else "FAIL"
-        self.echo(f"{mark} {doc['suite']} ({doc['passedSteps']}/{doc['totalSteps']} steps, {doc['status']})")
+def step_detail(result):
+    """The verbose lines under a verdict: what was heard, what matched, how sure, what next."""
+    parts = []
+    if result.get("matchedPhrase") is not None:
+        parts.append(f"matched {json.dumps(result['matchedPhrase'])}")
+    for key, label in (("score", "score"), ("confidence", "confidence")):
+        if result.get(key) is not None:
+            parts.append(f"{label} {result[key]:.2f}")
+    if result.get("waited") is not None:
+        parts.append(f"waited {result['waited']:.1f} s")
+    parts.append(f"then {result.get('action') or 'nothing'}")
+    return [f"{DETAIL_INDENT}heard {_heard(result)}", f"{DETAIL_INDENT}{', '.join(parts)}"]
+
+
+def _timestamp(text):
+    try:
+        return datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def duration_seconds(doc):
+    """How long the call took: virtual seconds offline, wall time between the timestamps live."""
+    if doc.get("virtualSeconds") is not None:
+        return float(doc["virtualSeconds"])
+    start, end = _timestamp(doc.get("startTimestamp")), _timestamp(doc.get("endTimeStamp"))
+    return (end - start).total_seconds() if start and end else None
+
+
+def format_duration(seconds):
+    if seconds is None:
+        return "-"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest:02d} s"
+
+
+def steps_cell(doc):
+    return f"{doc.get('passedSteps', 0)}/{doc.get('totalSteps', 0)}"
+
+
+def closing_line(docs):
+    """The last line; prefixed, so CI tools that parse pytest's "N passed, N failed" skip it."""
+    ok = sum(passed(d) for d in docs)
+    return f"suites: {ok} passed, {len(docs) - ok} failed"
+
+
+SUMMARY_HEADER = ("suite", "status", "steps", "duration", "first failure")
+
+
+def summary_rows(docs):
+    return [(doc.get("suite") or "", doc.get("status") or "", steps_cell(doc),
+             format_duration(duration_seconds(doc)), why_failed(doc)) for doc in docs]
 
 
 def summary_lines(docs):
-    """A table of runs, then each failure as expected vs heard."""
-    width = max([len(d.get("suite") or "") for d in docs] + [5])
-    lines = [f"{'suite':<{width}}  {'status':<11}  steps  ivr outcome"]
-    for doc in docs:
-        steps = f"{doc.get('passedSteps', 0)}/{doc.get('totalSteps', 0)}"
-        lines.append(f"{doc.get('suite', ''):<{width}}  {doc['status']:<11}  {steps:<5}  "
-                     f"{doc.get('ivrOutcome') or doc.get('endReason') or ''}")
-    for doc in docs:
-        if passed(doc):
-            continue
-        failure = first_failure(doc)
-        detail = describe_failure(failure) if failure else doc.get("endReason") or doc["status"]
-        lines.append(f"FAILED {doc.get('suite')} ({doc.get('file')}): {detail}")
-    ok = sum(passed(d) for d in docs)
-    lines.append(f"suites: {ok} passed, {len(docs) - ok} failed")
-    return lines
+    """The summary as plain aligned text: a table of runs, then the closing line."""
+    rows = [SUMMARY_HEADER] + summary_rows(docs)
+    widths = [max(len(row[i]) for row in rows) for i in range(len(SUMMARY_HEADER) - 1)]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[-1] for row in rows]
+    return [line.rstrip() for line in lines] + [closing_line(docs)]
+
+
+def summary_table(docs):
+    """The summary as a rich Table; the failure cell spreads expected and heard over lines,
+    and is left out when every run passed."""
+    any_failed = not all(passed(d) for d in docs)
+    table = Table(header_style="bold")
+    for name in SUMMARY_HEADER[:4] + SUMMARY_HEADER[4:] * any_failed:
+        table.add_column(name, overflow="fold", no_wrap=name in ("status", "steps", "duration"))
+    for doc, row in zip(docs, summary_rows(docs)):
+        suite = Text(row[0])
+        suite.append(f"\n{doc.get('file') or ''}", style="dim")
+        status = Text(row[1], style=STATUS_STYLES.get(row[1], "yellow"))
+        cells = [suite, status, row[2], row[3]] + [Text(failure_cell(doc), style="red")] * any_failed
+        table.add_row(*cells)
+    return table
+
+
+def use_rich(console, color=None, echo=click.echo):
+    """Rich output only on a terminal that allows colour. `color=False` (`--no-color`) forces
+    plain text; an explicit `echo` (a test's list, a log) is a plain-text sink unless `color`
+    says otherwise."""
+    if color is not None:
+        return bool(color)
+    return echo is click.echo and console.is_terminal and not console.no_color
+
+
+def print_summary(documents, coverage=None, echo=click.echo, color=None, console=None):
+    """Print the closing summary: the table, the closing line, then each flow's coverage."""
+    console = console or Console(highlight=False)
+    coverage = coverage or {}
+    notes = [f"{path}: {cov.summary()}" for path, cov in coverage.items()]
+    if not use_rich(console, color, echo):
+        for line in [""] + summary_lines(documents) + notes:
+            echo(line)
+        return
+    console.print()
+    if documents:
+        console.print(summary_table(documents))
+    ok = all(passed(d) for d in documents)
+    console.print(Text(closing_line(documents), style="bold green" if ok else "bold red"))
+    for note in notes:
+        console.print(Text(note, style="dim"))
+
+
+class ConsoleReporter:
+    """Prints each call: its `IVR:`/`Caller:` lines and verdicts, then a PASS/FAIL line; with
+    `quiet`, only that last line; with `verbose`, each verdict's detail too. Offline calls run
+    many at a time in no wall time, so each call's lines are held and printed together when it
+    ends, which keeps them readable. On a colour terminal a progress display (calls done of
+    `total`, passes, failures, elapsed time) stays below the lines until `close()`."""
+
+    def __init__(self, quiet=False, echo=click.echo, verbose=False, color=None, total=None,
+                 console=None):
+        self.quiet, self.verbose = quiet, verbose and not quiet
+        self._echo = echo
+        self.console = console or Console(highlight=False)
+        self.rich = use_rich(self.console, color, echo)
+        self.total = total
+        self.counts = {"done": 0, "passed": 0, "failed": 0}
+        self._progress = self._task = None
+        self._progress_shown = False
+        self._seen, self._lines = {}, {}
+
+    # -- output -------------------------------------------------------------------------------
+
+    def echo(self, text="", style=None):
+        """Every line goes through here (the live runner's notes too), so on a terminal it
+        lands above the progress display instead of tearing it."""
+        if self.rich:
+            self.console.print(Text(text, style=style or ""))
+        else:
+            self._echo(text)
+
+    def start(self):
+        """Show the progress display; it starts by itself at the first event, too, and once
+        taken down stays down (runs still report their last changes after the count is full)."""
+        if self._progress_shown or not (self.rich and self.console.is_terminal):
+            return
+        self._progress_shown = True
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        self._progress = Progress(
+            TextColumn("calls"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("[green]{task.fields[passed]} passed[/] [red]{task.fields[failed]} failed[/]"),
+            TimeElapsedColumn(), console=self.console, transient=True)
+        self._task = self._progress.add_task("calls", total=self.total, passed=0, failed=0)
+        self._progress.start()
+
+    def close(self):
+        """Take the progress display down; call it before printing the summary."""
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_exc):
+        self.close()
+
+    # -- events from the runners --------------------------------------------------------------
+
+    def heard(self, suite, entry, run_id):
+        self.start()
+        style = "cyan" if entry["party"] == "caller" else None
+        self._hold(run_id, f"  {entry['t']:6.1f}s  {describe_entry(entry)}", style)
+
+    def run_changed(self, session):
+        self.start()
+        seen = self._seen.get(session.run_id, 0)
+        for result in session.results[seen:]:
+            self._verdict(session.run_id, result)
+        self._seen[session.run_id] = len(session.results)
+
+    def finished(self, doc):
+        self.start()
+        lines = self._lines.pop(doc["unique_id"], [])
+        if not self.quiet:
+            self.echo(f"── {doc['suite']} ({doc['file']}) → {doc.get('target')}", "bold")
+            for text, style in lines:
+                self.echo(text, style)
+        ok = passed(doc)
+        self.echo(f"{'PASS' if ok else 'FAIL'} {doc['suite']} ({doc['passedSteps']}/{doc['totalSteps']} "
+                  f"steps, {doc['status']})", "bold green" if ok else "bold red")
+        self._count(ok)
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _hold(self, run_id, text, style=None):
+        self._lines.setdefault(run_id, []).append((text, style))
+
+    def _verdict(self, run_id, result):
+        ok = result["status"] == "passed"
+        verdict = "passed" if ok else f"FAILED ({result['reason']})"
+        score = f", score {result['score']:.2f}" if result.get("score") is not None else ""
+        self._hold(run_id, f"          step {result['step']} {verdict}{score}", "green" if ok else "red")
+        if self.verbose:
+            for line in step_detail(result):
+                self._hold(run_id, line, "dim")
+
+    def _count(self, ok):
+        self.counts["done"] += 1
+        self.counts["passed" if ok else "failed"] += 1
+        if self._progress is not None:
+            self._progress.update(self._task, completed=self.counts["done"],
+                                  passed=self.counts["passed"], failed=self.counts["failed"])
+            if self.total is not None and self.counts["done"] >= self.total:
+                self.close()

@@ -1,153 +1,384 @@
-"""Run results in TinyDB (`results/db.json`): thread-safe, atomic on disk, cheap as history grows.
+"""Run results in `results/db.json`, in TinyDB's file format: thread-safe, atomic on disk, and
+cheap as history grows.
 
-TinyDB is not thread-safe and its JSON storage rewrites the whole file on every write, which a
-threaded webhook server can neither share nor afford. So every TinyDB call here holds one lock,
-and the storage keeps the documents in memory: a write only marks them dirty, and a background
-writer replaces the file atomically (temp file, fsync, `os.replace`) at most every
-`flush_delay` seconds, and on `flush()`/`close()`. A process killed mid-write leaves the previous
-complete file, never half of one.
+The file is what TinyDB writes and reads, `{"_default": {"1": {...run...}, "2": ...}}`, so
+`TinyDB("results/db.json").all()` (or any JSON reader) sees every run. TinyDB itself is not on
+the write path: its Table rebuilds the whole table on every insert or update and its JSON
+storage rewrites the whole file, so a save would cost O(runs in history). Here instead:
+
+- each run is held in memory as its JSON text (bytes), with a small index: `unique_id` -> doc
+  id, and per doc id its status and start time. A save serializes that one document and swaps
+  one dict entry under the lock: O(size of the run), whatever the history.
+- a background writer replaces the file atomically (temp file, fsync, `os.replace`, fsync of
+  the directory) at most every `flush_delay` seconds while runs change, and on `flush()` and
+  `close()`. The snapshot is O(history) (the runs' texts joined, not re-serialized), but it
+  runs off the request path, writes in chunks that release the GIL, and holds the lock only
+  to copy the dict of texts. As the file grows the writer spaces out its snapshots (at most
+  ~20% of its time writing, `max_flush_delay` at most), so a large history costs disk
+  bandwidth, not request latency. A process killed mid-write leaves the previous complete file.
+- `runs()` filters and orders on the index and parses only the runs it returns.
+- Durability: a run is on disk once a `flush()` that started after its save has returned.
+  With `flush_on_finish=True`, the save that moves a run to a final status returns only after
+  such a flush (saves that finish at the same time share one write), so whoever reported the
+  run finished (the webhook's reply that ended it) did so after it was on disk.
+
+Opening reads the file once, document by document (each run's text is kept as it was read, not
+parsed and re-serialized); a file that is not valid JSON, or not TinyDB's shape, is moved aside
+to `db.corrupt.json` and the store starts afresh.
 """
 import atexit
-import copy
 import json
 import logging
+import math
 import os
+import re
 import tempfile
 import threading
+import time
+import weakref
+from heapq import nlargest
+from json.decoder import scanstring
 from pathlib import Path
-
-from tinydb import Query, TinyDB
-from tinydb.storages import Storage
 
 log = logging.getLogger(__name__)
 TABLE = "_default"
+UNFINISHED = ("queued", "in-progress")
+MAX_FLUSH_DELAY = 2.0          # seconds: the longest a change waits for the background writer
+WRITER_DUTY = 0.2              # the writer spends at most about this share of its time writing
+CHUNK_BYTES = 1 << 20          # written with the GIL released between chunks
+DURABLE_WAIT_SECONDS = 30      # a flush_on_finish save never blocks longer than this
+STALE_TEMP_SECONDS = 60
+
+_WS = re.compile(r"[ \t\n\r]*")
+_decoder = json.JSONDecoder()
+_open_stores = weakref.WeakSet()
 
 
-class AtomicJSONStorage(Storage):
-    """TinyDB storage held in memory and written to disk by whole-file atomic replacement."""
+def _encode(document):
+    """A document as compact JSON bytes. NaN and infinities become null: the file stays JSON."""
+    try:
+        text = json.dumps(document, ensure_ascii=False, default=str, allow_nan=False)
+    except ValueError:
+        text = json.dumps(_finite(document), ensure_ascii=False, default=str, allow_nan=False)
+    return text.encode("utf-8")
 
-    def __init__(self, path, on_write=None):
-        self.path = Path(path)
-        self.on_write = on_write or (lambda: None)
-        self._data = self._load()
 
-    def _load(self):
-        try:
-            text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return {}
-        try:
-            data = json.loads(text) if text.strip() else {}
-        except json.JSONDecodeError:
-            backup = self.path.with_suffix(".corrupt.json")
-            os.replace(self.path, backup)
-            log.error("%s was not valid JSON; moved it to %s and started afresh", self.path, backup)
-            return {}
-        return data if isinstance(data, dict) else {}
+def _finite(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
 
-    def read(self):
-        return self._data
 
-    def write(self, data):
-        self._data = data
-        self.on_write()
-
-    def snapshot(self):
-        """The data as JSON text; call it under the store's lock."""
-        return json.dumps(self._data, ensure_ascii=False, default=str)
-
-    def replace_file(self, text):
-        """Write `text` to a temp file beside db.json, then swap it in atomically."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".db-", suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+def _meta(document):
+    start = document.get("startTimestamp")
+    return document.get("status"), "" if start is None else str(start)
 
 
 class ResultStore:
     """All runs, one document each, keyed by `unique_id`."""
 
-    def __init__(self, path="results/db.json", flush_delay=0.2):
+    def __init__(self, path="results/db.json", flush_delay=0.2, flush_on_finish=False,
+                 max_flush_delay=MAX_FLUSH_DELAY):
         self.path = Path(path)
         self.flush_delay = flush_delay
-        self._lock = threading.RLock()
+        self.max_flush_delay = max(flush_delay, max_flush_delay)
+        self.flush_on_finish = flush_on_finish
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
         self._write_lock = threading.Lock()
-        self._dirty = threading.Event()
+        self._docs = {}            # doc id (str) -> the run as JSON bytes
+        self._meta = {}            # doc id -> (status, startTimestamp)
+        self._ids = {}             # unique_id -> doc id
+        self._other_tables = {}    # any other TinyDB table in the file: name -> raw JSON bytes
+        self._next_id = 1
+        self._version = 0          # bumped by every change
+        self._written = 0          # the version the file on disk holds
+        self._waiting = 0          # flush_on_finish saves waiting for the writer
+        self._last_write_seconds = 0.0
         self._stopped = False
-        self._db = TinyDB(str(self.path), storage=AtomicJSONStorage, on_write=self._dirty.set)
-        self._table = self._db.table(TABLE)
-        self._ids = {doc.get("unique_id"): doc.doc_id for doc in self._table.all()}
+        self._remove_stale_temp_files()
+        self._load()
         self._writer = threading.Thread(target=self._write_loop, name="results-writer", daemon=True)
         self._writer.start()
-        atexit.register(self.close)
+        _open_stores.add(self)
+
+    # ------------------------------------------------------------------ the public interface
 
     def save(self, document):
         """Insert or replace the run with this `unique_id`."""
-        document = copy.deepcopy(document)
+        run_id = document["unique_id"]
+        text, meta = _encode(document), _meta(document)
         with self._lock:
-            doc_id = self._ids.get(document["unique_id"])
+            doc_id = self._ids.get(run_id)
             if doc_id is None:
-                self._ids[document["unique_id"]] = self._table.insert(document)
-            else:
-                self._table.update(lambda stored: (stored.clear(), stored.update(document)),
-                                   doc_ids=[doc_id])
+                doc_id = self._ids[run_id] = str(self._next_id)
+                self._next_id += 1
+            before = self._meta.get(doc_id, (None, ""))[0]
+            self._docs[doc_id], self._meta[doc_id] = text, meta
+            self._version += 1
+            version = self._version
+            self._changed.notify_all()
+        if self.flush_on_finish and meta[0] not in UNFINISHED and meta[0] != before:
+            self._wait_written(version)
 
     def get(self, run_id):
         with self._lock:
             doc_id = self._ids.get(run_id)
-            doc = self._table.get(doc_id=doc_id) if doc_id is not None else None
-            return copy.deepcopy(dict(doc)) if doc else None
+            text = self._docs.get(doc_id) if doc_id is not None else None
+        return json.loads(text) if text is not None else None
 
     def runs(self, last=None, status=None):
         """Runs newest first (by start time), optionally only those with `status`."""
         with self._lock:
-            docs = self._table.search(Query().status == status) if status else self._table.all()
-            docs = [copy.deepcopy(dict(doc)) for doc in docs]
-        docs.sort(key=lambda doc: doc.get("startTimestamp") or "", reverse=True)
-        return docs[:last] if last else docs
+            meta, docs = self._meta.copy(), self._docs.copy()
+        chosen = ((start, doc_id) for doc_id, (run_status, start) in meta.items()
+                  if status is None or run_status == status)
+        order = lambda item: item[0]                          # noqa: E731
+        chosen = nlargest(last, chosen, key=order) if last else sorted(chosen, key=order, reverse=True)
+        return [json.loads(docs[doc_id]) for _, doc_id in chosen]
 
     def interrupt_unfinished(self, now_iso):
         """Mark runs a previous process left in progress as `interrupted`, with the time."""
         with self._lock:
-            stale = self._table.search(Query().status.one_of(["queued", "in-progress"]))
-            for doc in stale:
-                self._table.update({"status": "interrupted", "endTimeStamp": now_iso,
-                                    "endReason": "server stopped during the run"},
-                                   doc_ids=[doc.doc_id])
+            stale = [doc_id for doc_id, (status, _) in self._meta.items() if status in UNFINISHED]
+            for doc_id in stale:
+                doc = json.loads(self._docs[doc_id])
+                doc.update(status="interrupted", endTimeStamp=now_iso,
+                           endReason="server stopped during the run")
+                self._docs[doc_id], self._meta[doc_id] = _encode(doc), _meta(doc)
+            if stale:
+                self._version += 1
         if stale:
             self.flush()
         return len(stale)
 
     def flush(self):
-        """Write the current state to disk now."""
+        """Write the current state to disk now (nothing to do when the file already holds it).
+        When this returns, every save made before it was called is on disk."""
         with self._write_lock:
             with self._lock:
-                self._dirty.clear()
-                text = self._db.storage.snapshot()
-            self._db.storage.replace_file(text)
+                version = self._version
+                if version == self._written:
+                    return
+                docs, others = self._docs.copy(), self._other_tables.copy()
+            started = time.perf_counter()
+            self._replace_file(docs, others)
+            with self._lock:
+                self._written = max(self._written, version)
+                self._last_write_seconds = time.perf_counter() - started
+                if os.environ.get("STORE_DEBUG"):
+                    import sys; print(f"FLUSH {time.time():.3f} start {time.time()-self._last_write_seconds:.3f} took {self._last_write_seconds*1000:.1f}ms", file=sys.stderr, flush=True)
+                self._changed.notify_all()
 
     def close(self):
+        """Stop the background writer and write what it has not written yet."""
         if not self._stopped:
-            self._stopped = True
-            self._dirty.set()
-            self._writer.join(timeout=5)
-            self.flush()
+            with self._lock:
+                self._stopped = True
+                self._changed.notify_all()
+            self._writer.join(timeout=10)
+            _open_stores.discard(self)
+        self.flush()
+
+    # ------------------------------------------------------------------ the file
+
+    def _load(self):
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return
+        if not raw.strip():
+            return
+        try:
+            self._index(raw.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            self._docs, self._meta, self._ids, self._other_tables = {}, {}, {}, {}
+            self._next_id = 1
+            backup = self.path.with_suffix(".corrupt.json")
+            os.replace(self.path, backup)
+            log.error("%s is not a valid results file (%s); moved it to %s and started afresh",
+                      self.path, exc, backup)
+
+    def _index(self, text):
+        """Read a TinyDB file one document at a time, keeping each document's text."""
+        position = _expect(text, 0, "{")
+        while True:
+            position = _WS.match(text, position).end()
+            if text.startswith("}", position):
+                break
+            name, position = _string(text, position)
+            position = _expect(text, position, ":")
+            position = _WS.match(text, position).end()
+            if name == TABLE:
+                position = self._index_table(text, position)
+            else:
+                value, end = _decoder.raw_decode(text, position)
+                self._other_tables[name] = text[position:end].encode("utf-8")
+                position = end
+            position = _WS.match(text, position).end()
+            if text.startswith(",", position):
+                position += 1
+            elif not text.startswith("}", position):
+                raise ValueError(f"expected ',' or '}}' at character {position}")
+        if text[position + 1:].strip():
+            raise ValueError(f"extra data after character {position}")
+        ids = [int(doc_id) for doc_id in self._docs if doc_id.isdigit()]
+        self._next_id = max(ids, default=0) + 1
+
+    def _index_table(self, text, position):
+        position = _expect(text, position, "{")
+        while True:
+            position = _WS.match(text, position).end()
+            if text.startswith("}", position):
+                return position + 1
+            doc_id, position = _string(text, position)
+            position = _expect(text, position, ":")
+            position = _WS.match(text, position).end()
+            document, end = _decoder.raw_decode(text, position)
+            if not isinstance(document, dict):
+                raise ValueError(f"document {doc_id} is not an object")
+            self._docs[doc_id] = text[position:end].encode("utf-8")
+            self._meta[doc_id] = _meta(document)
+            if "unique_id" in document:
+                self._ids[document["unique_id"]] = doc_id
+            position = _WS.match(text, end).end()
+            if text.startswith(",", position):
+                position += 1
+            elif not text.startswith("}", position):
+                raise ValueError(f"expected ',' or '}}' at character {position}")
+
+    def _replace_file(self, docs, others):
+        """Write the snapshot to a temp file beside db.json, fsync it, and swap it in."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}-", suffix=".tmp", dir=self.path.parent)
+        try:
+            parts, size = [b'{"', TABLE.encode(), b'": {'], 0
+            separator = b""
+            for doc_id, text in docs.items():
+                parts += (separator, b'"', doc_id.encode(), b'": ', text)
+                separator = b", "
+                size += len(text)
+                if size >= CHUNK_BYTES:
+                    _write_all(fd, b"".join(parts))
+                    parts, size = [], 0
+            parts.append(b"}")
+            for name, text in others.items():
+                parts += (b", ", json.dumps(name).encode(), b": ", text)
+            parts.append(b"}")
+            _write_all(fd, b"".join(parts))
+            os.fsync(fd)
+            os.close(fd)
+            fd = None
+            os.replace(tmp, self.path)
+            _fsync_directory(self.path.parent)
+        except BaseException:
+            if fd is not None:
+                os.close(fd)
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+    def _remove_stale_temp_files(self):
+        """Temp files a killed process left beside db.json (a live writer's are younger)."""
+        try:
+            leftovers = list(self.path.parent.glob(f".{self.path.name}-*.tmp"))
+        except OSError:
+            return
+        for leftover in leftovers:
+            try:
+                if time.time() - leftover.stat().st_mtime > STALE_TEMP_SECONDS:
+                    leftover.unlink()
+            except OSError:
+                pass
+
+    # ------------------------------------------------------------------ the background writer
 
     def _write_loop(self):
-        while not self._stopped:
-            self._dirty.wait()
-            if self._stopped:
-                return
-            threading.Event().wait(self.flush_delay)
+        while True:
+            with self._lock:
+                while self._version == self._written and not self._stopped:
+                    self._changed.wait()
+                if self._stopped:
+                    return
+                # Coalesce: wait a while for more changes, less when a save waits for the disk.
+                delay = min(max(self.flush_delay, self._last_write_seconds / WRITER_DUTY),
+                            self.max_flush_delay)
+                deadline = time.monotonic() + delay
+                while not self._stopped and not self._waiting:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        break
+                    self._changed.wait(left)
+                if self._stopped:
+                    return
             try:
                 self.flush()
             except OSError:
                 log.exception("could not write %s; will retry", self.path)
+                time.sleep(min(1.0, self.max_flush_delay))
+
+    def _wait_written(self, version):
+        deadline = time.monotonic() + DURABLE_WAIT_SECONDS
+        with self._lock:
+            self._waiting += 1
+            self._changed.notify_all()
+            try:
+                while self._written < version:
+                    left = deadline - time.monotonic()
+                    if left <= 0 or self._stopped:
+                        break
+                    self._changed.wait(left)
+            finally:
+                self._waiting -= 1
+        if self._written < version:
+            if self._stopped:
+                self.flush()
+            else:
+                log.error("a finished run is not on disk after %s s", DURABLE_WAIT_SECONDS)
+
+
+def _expect(text, position, char):
+    position = _WS.match(text, position).end()
+    if not text.startswith(char, position):
+        raise ValueError(f"expected {char!r} at character {position}")
+    return position + 1
+
+
+def _string(text, position):
+    if not text.startswith('"', position):
+        raise ValueError(f"expected a key at character {position}")
+    return scanstring(text, position + 1)
+
+
+def _write_all(fd, data):
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def _fsync_directory(directory):
+    """Make the rename itself durable (POSIX); harmless to skip where directories cannot be opened."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+@atexit.register
+def _close_open_stores():
+    for store in list(_open_stores):
+        try:
+            store.close()
+        except Exception:                                       # noqa: BLE001 - exiting anyway
+            log.exception("could not write %s at exit", store.path)

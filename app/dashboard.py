@@ -1,0 +1,279 @@
+"""The results dashboard: runs a person can read in a browser, and the same as one HTML file.
+
+`/` lists the runs newest first (filter with `?status=` and `?suite=`), with pass/fail counts;
+`/runs/<id>` shows one run: each step's expected vs heard, score, action and timings, the call as
+an `IVR:`/`Caller:` transcript, and the flow coverage the run reached.
+
+It only reads the results store (GET only) and loads nothing from elsewhere: the stylesheet is
+served from `app/static/`, there is no script at all, and a Content-Security-Policy says so, so
+a transcript that contains markup stays text (Jinja escapes every value as well).
+`render_static_report()` renders the same templates into one self-contained page (inline CSS)
+for `python main.py report --html FILE`, which can be mailed or attached to a CI build.
+"""
+from datetime import datetime
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, render_template, request, url_for
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from app.junit import run_seconds, step_outcomes
+
+HERE = Path(__file__).parent
+TEMPLATES, STATIC = HERE / "templates", HERE / "static"
+STYLESHEET = "dashboard.css"
+DEFAULT_LIMIT, MAX_LIMIT = 200, 5000
+STATUSES = ("complete", "failed", "error", "busy", "no-answer", "canceled", "stalled", "interrupted",
+            "in-progress", "queued")
+STATUS_KIND = {"complete": "pass", "failed": "fail", "busy": "fail", "no-answer": "fail",
+               "canceled": "fail", "error": "error", "stalled": "error", "interrupted": "error",
+               "queued": "running", "in-progress": "running"}
+OUTCOME_KIND = {"passed": "pass", "failure": "fail", "error": "error", "skipped": "skipped"}
+OUTCOME_LABEL = {"passed": "passed", "failure": "failed", "error": "error", "skipped": "not reached"}
+PARTY_LABELS = {"caller": "Caller", "ivr": "IVR", "network": "Network"}
+CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; "
+       "form-action 'self'; frame-ancestors 'none'")
+
+bp = Blueprint("dashboard", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/dashboard/static")
+
+
+def register(app):
+    """Add the dashboard to a Flask app (once)."""
+    if "dashboard" not in app.blueprints:
+        app.register_blueprint(bp)
+    return app
+
+
+# ── routes ──────────────────────────────────────────────────────────────────────────────────
+
+@bp.get("/")
+def index():
+    """The runs, newest first, filtered by `status` and `suite`, with counts of what they show."""
+    status, suite = request.args.get("status", ""), request.args.get("suite", "")
+    limit = parse_limit(request.args.get("limit"))
+    runs = store().runs()
+    shown = filter_runs(runs, status, suite)
+    return render_template("dashboard/index.html", **page_links(), runs=[summary(d) for d in shown[:limit]],
+                           total=len(shown), limit=limit, counts=counts(shown),
+                           statuses=status_choices(runs), suites=suite_choices(runs),
+                           status=status, suite=suite, run_href=run_href)
+
+
+@bp.get("/runs/<run_id>")
+def run(run_id):
+    """One run in full; 404 for an id the store does not know."""
+    doc = store().get(run_id)
+    if doc is None:
+        abort(404)
+    return render_template("dashboard/run.html", **page_links(), run=run_view(doc))
+
+
+@bp.errorhandler(404)
+def not_found(_error):
+    """A readable page for an unknown run (errors raised in this blueprint's views only)."""
+    return render_template("dashboard/not_found.html", **page_links()), 404
+
+
+@bp.after_request
+def security_headers(response):
+    """No script, no third party: the browser is told so, and never to frame or sniff the page."""
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    return response
+
+
+def store():
+    return current_app.extensions["store"]
+
+
+def page_links():
+    return {"css_href": url_for("dashboard.static", filename=STYLESHEET),
+            "home_href": url_for("dashboard.index"), "inline_css": None}
+
+
+def run_href(doc):
+    return url_for("dashboard.run", run_id=doc["id"])
+
+
+def parse_limit(text):
+    try:
+        return min(max(int(text), 1), MAX_LIMIT)
+    except (TypeError, ValueError):
+        return DEFAULT_LIMIT
+
+
+# ── the runs list ───────────────────────────────────────────────────────────────────────────
+
+def filter_runs(docs, status="", suite=""):
+    """Runs with this exact status, and whose suite name or file is `suite` (empty: any)."""
+    return [doc for doc in docs
+            if (not status or doc.get("status") == status)
+            and (not suite or suite in (doc.get("suite"), doc.get("file")))]
+
+
+def counts(docs):
+    """How many runs passed, failed, errored and are still running."""
+    kinds = [STATUS_KIND.get(doc.get("status"), "error") for doc in docs]
+    return {"runs": len(docs), "pass": kinds.count("pass"), "fail": kinds.count("fail"),
+            "error": kinds.count("error"), "running": kinds.count("running")}
+
+
+def status_choices(docs):
+    present = {doc.get("status") for doc in docs}
+    return [s for s in STATUSES if s in present] + sorted(s for s in present - set(STATUSES) if s)
+
+
+def suite_choices(docs):
+    return sorted({doc.get("suite") or doc.get("file") for doc in docs} - {None, ""}, key=str.lower)
+
+
+def summary(doc):
+    """One row of the runs list."""
+    return {"id": doc.get("unique_id"), "suite": doc.get("suite") or doc.get("file") or "(unnamed)",
+            "file": doc.get("file"), "target": doc.get("target"), "status": doc.get("status"),
+            "kind": STATUS_KIND.get(doc.get("status"), "error"),
+            "started": display_time(doc.get("startTimestamp")),
+            "steps": f"{doc.get('passedSteps', 0)}/{doc.get('totalSteps', 0)}",
+            "outcome": doc.get("ivrOutcome") or doc.get("endReason") or "",
+            "duration": f"{run_seconds(doc):.1f} s" if doc.get("endTimeStamp") else ""}
+
+
+# ── one run ─────────────────────────────────────────────────────────────────────────────────
+
+def run_view(doc):
+    """Everything the run page shows, computed once so the template only lays it out."""
+    view = summary(doc)
+    view.update({"ended": display_time(doc.get("endTimeStamp")), "end_reason": doc.get("endReason"),
+                 "ivr_outcome": doc.get("ivrOutcome"), "call_sid": doc.get("callSid"),
+                 "mode": doc.get("mode"), "seed": doc.get("seed"), "noise": doc.get("noise"),
+                 "steps_rows": step_rows(doc), "transcript": transcript_rows(doc),
+                 "coverage": coverage_view(doc.get("coverage")),
+                 "twilio_errors": [" ".join(str(part) for part in e) for e in doc.get("twilioErrors") or []]})
+    view["verdict"] = verdict(view)
+    return view
+
+
+def verdict(view):
+    """One sentence at the top of a run: passed, or where and why it stopped."""
+    stop = next((row for row in view["steps_rows"] if row["outcome"] in ("failure", "error")), None)
+    if view["kind"] == "pass":
+        return f"All {len(view['steps_rows'])} steps passed."
+    if stop is not None:
+        return f"Stopped at step {stop['number']}: {stop['message']}"
+    return f"The run is {view['status']}" + (f": {view['end_reason']}" if view["end_reason"] else ".")
+
+
+def step_rows(doc):
+    """Each step: what was expected, what was heard, the verdict, the action and the timings."""
+    start = parse_time(doc.get("startTimestamp"))
+    rows = []
+    for index, (outcome, result, message) in enumerate(step_outcomes(doc)):
+        result = result or {}
+        written = instruction(doc, index)
+        expected = result.get("expected") or written.get("expect") or []
+        rows.append({
+            "number": index + 1, "outcome": outcome, "label": OUTCOME_LABEL[outcome],
+            "kind": OUTCOME_KIND[outcome], "message": message,
+            "expected": [expected] if isinstance(expected, str) else list(expected),
+            "heard": result.get("actualResult"),
+            "score": result.get("score"), "match": result.get("match") or written.get("match") or "fuzzy",
+            "confidence": result.get("confidence"), "reason": result.get("reason"),
+            "action": result.get("action"), "planned": written.get("then"),
+            "listened_from": offset(start, result.get("listenStartedAt")),
+            "judged_at": offset(start, result.get("judgedAt")), "waited": result.get("waited"),
+            "timeout": written.get("timeout"),
+        })
+    return rows
+
+
+def transcript_rows(doc):
+    """The call as lines: time from the start, who, and what was said or pressed."""
+    rows = []
+    for entry in doc.get("transcript") or []:
+        kind, text = entry.get("kind"), entry.get("text")
+        shown = {"press": f"press {text}", "hangup": f"hangs up ({text})"}.get(kind, text)
+        rows.append({"t": entry.get("t") or 0, "party": entry.get("party") or "",
+                     "who": PARTY_LABELS.get(entry.get("party"), entry.get("party") or "?"),
+                     "kind": kind, "text": shown})
+    return rows
+
+
+def coverage_view(coverage):
+    """Blocks and branches the run reached; with totals or missed lists, what it never reached."""
+    if not coverage:
+        return None
+    blocks = list(coverage.get("blocks") or [])
+    branches = [describe_branch(b) for b in coverage.get("branches") or []]
+    missed_blocks = coverage.get("missedBlocks")
+    missed_branches = coverage.get("missedBranches")
+    total_blocks = coverage.get("totalBlocks") or (len(blocks) + len(missed_blocks) if missed_blocks is not None else None)
+    total_branches = coverage.get("totalBranches") or (
+        len(branches) + len(missed_branches) if missed_branches is not None else None)
+    return {"blocks": blocks, "branches": branches,
+            "total_blocks": total_blocks, "total_branches": total_branches,
+            "block_percent": percent(len(blocks), total_blocks),
+            "branch_percent": percent(len(branches), total_branches),
+            "missed_blocks": list(missed_blocks) if missed_blocks is not None else None,
+            "missed_branches": [describe_branch(b) for b in missed_branches] if missed_branches is not None else None}
+
+
+def describe_branch(branch):
+    """`main-menu -[Condition:Equals 1]-> set-department`, as the console prints it."""
+    if isinstance(branch, (list, tuple)) and len(branch) == 3:
+        source, label, target = branch
+        return f"{source} -[{label}]-> {target}"
+    return str(branch)
+
+
+def percent(part, whole):
+    return round(100 * part / whole) if whole else None
+
+
+def instruction(doc, index):
+    steps = doc.get("instructions") or []
+    step = steps[index] if index < len(steps) else {}
+    return step if isinstance(step, dict) else {}
+
+
+def parse_time(text):
+    try:
+        return datetime.fromisoformat(text) if text else None
+    except (TypeError, ValueError):
+        return None
+
+
+def offset(start, text):
+    """Seconds from the run's start to `text` (an ISO time), or None."""
+    moment = parse_time(text)
+    return (moment - start).total_seconds() if start and moment else None
+
+
+def display_time(text):
+    moment = parse_time(text)
+    if moment is None:
+        return text or ""
+    suffix = " UTC" if moment.utcoffset() is not None and not moment.utcoffset() else ""
+    return moment.strftime("%Y-%m-%d %H:%M:%S") + suffix
+
+
+# ── the static report ───────────────────────────────────────────────────────────────────────
+
+def render_static_report(documents, title="IVR test results"):
+    """The runs list and every run's page as one self-contained HTML page (inline CSS, no links
+    outside the page), rendered from the dashboard's own templates without a Flask app."""
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
+                      trim_blocks=True, lstrip_blocks=True)
+    docs = list(documents)
+    return env.get_template("dashboard/report.html").render(
+        title=title, inline_css=(STATIC / STYLESHEET).read_text(encoding="utf-8"), css_href=None,
+        home_href="#top", runs=[summary(d) for d in docs], details=[run_view(d) for d in docs],
+        counts=counts(docs), total=len(docs), limit=len(docs), run_href=lambda row: f"#run-{row['id']}",
+        generated=datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S %Z"))
+
+
+def write_html_report(documents, path):
+    """Write `render_static_report(documents)` to `path` (folders are created)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_static_report(documents), encoding="utf-8")
