@@ -73,9 +73,15 @@ def _finite(value):
     return value
 
 
-def _meta(document):
+def _entry(doc_id, text):
+    """A document as it appears in the table, `"12": {...}`, and where its JSON starts."""
+    key = json.dumps(doc_id).encode("utf-8") + b": "
+    return key + text, len(key)
+
+
+def _meta(document, offset):
     start = document.get("startTimestamp")
-    return document.get("status"), "" if start is None else str(start)
+    return document.get("status"), "" if start is None else str(start), offset
 
 
 class ResultStore:
@@ -90,8 +96,8 @@ class ResultStore:
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._write_lock = threading.Lock()
-        self._docs = {}            # doc id (str) -> the run as JSON bytes
-        self._meta = {}            # doc id -> (status, startTimestamp)
+        self._docs = {}            # doc id (str) -> the run's table entry: b'"12": {...}'
+        self._meta = {}            # doc id -> (status, startTimestamp, where its JSON starts)
         self._ids = {}             # unique_id -> doc id
         self._other_tables = {}    # any other TinyDB table in the file: name -> raw JSON bytes
         self._next_id = 1
@@ -111,14 +117,15 @@ class ResultStore:
     def save(self, document):
         """Insert or replace the run with this `unique_id`."""
         run_id = document["unique_id"]
-        text, meta = _encode(document), _meta(document)
+        text = _encode(document)
         with self._lock:
             doc_id = self._ids.get(run_id)
             if doc_id is None:
                 doc_id = self._ids[run_id] = str(self._next_id)
                 self._next_id += 1
-            before = self._meta.get(doc_id, (None, ""))[0]
-            self._docs[doc_id], self._meta[doc_id] = text, meta
+            before = self._meta[doc_id][0] if doc_id in self._meta else None
+            self._docs[doc_id], offset = _entry(doc_id, text)
+            self._meta[doc_id] = meta = _meta(document, offset)
             self._version += 1
             version = self._version
             self._changed.notify_all()
@@ -128,28 +135,31 @@ class ResultStore:
     def get(self, run_id):
         with self._lock:
             doc_id = self._ids.get(run_id)
-            text = self._docs.get(doc_id) if doc_id is not None else None
-        return json.loads(text) if text is not None else None
+            if doc_id is None:
+                return None
+            entry, offset = self._docs[doc_id], self._meta[doc_id][2]
+        return json.loads(entry[offset:])
 
     def runs(self, last=None, status=None):
         """Runs newest first (by start time), optionally only those with `status`."""
         with self._lock:
             meta, docs = self._meta.copy(), self._docs.copy()
-        chosen = ((start, doc_id) for doc_id, (run_status, start) in meta.items()
+        chosen = ((start, doc_id, offset) for doc_id, (run_status, start, offset) in meta.items()
                   if status is None or run_status == status)
         order = lambda item: item[0]                          # noqa: E731
         chosen = nlargest(last, chosen, key=order) if last else sorted(chosen, key=order, reverse=True)
-        return [json.loads(docs[doc_id]) for _, doc_id in chosen]
+        return [json.loads(docs[doc_id][offset:]) for _, doc_id, offset in chosen]
 
     def interrupt_unfinished(self, now_iso):
         """Mark runs a previous process left in progress as `interrupted`, with the time."""
         with self._lock:
-            stale = [doc_id for doc_id, (status, _) in self._meta.items() if status in UNFINISHED]
+            stale = [doc_id for doc_id, meta in self._meta.items() if meta[0] in UNFINISHED]
             for doc_id in stale:
-                doc = json.loads(self._docs[doc_id])
+                doc = json.loads(self._docs[doc_id][self._meta[doc_id][2]:])
                 doc.update(status="interrupted", endTimeStamp=now_iso,
                            endReason="server stopped during the run")
-                self._docs[doc_id], self._meta[doc_id] = _encode(doc), _meta(doc)
+                self._docs[doc_id], offset = _entry(doc_id, _encode(doc))
+                self._meta[doc_id] = _meta(doc, offset)
             if stale:
                 self._version += 1
         if stale:
@@ -164,9 +174,9 @@ class ResultStore:
                 version = self._version
                 if version == self._written:
                     return
-                docs, others = self._docs.copy(), self._other_tables.copy()
+                entries, others = list(self._docs.values()), self._other_tables.copy()
             started = time.perf_counter()
-            self._replace_file(docs, others)
+            self._replace_file(entries, others)
             with self._lock:
                 self._written = max(self._written, version)
                 self._last_write_seconds = time.perf_counter() - started
@@ -241,8 +251,8 @@ class ResultStore:
             document, end = _decoder.raw_decode(text, position)
             if not isinstance(document, dict):
                 raise ValueError(f"document {doc_id} is not an object")
-            self._docs[doc_id] = text[position:end].encode("utf-8")
-            self._meta[doc_id] = _meta(document)
+            self._docs[doc_id], offset = _entry(doc_id, text[position:end].encode("utf-8"))
+            self._meta[doc_id] = _meta(document, offset)
             if "unique_id" in document:
                 self._ids[document["unique_id"]] = doc_id
             position = _WS.match(text, end).end()
@@ -251,25 +261,24 @@ class ResultStore:
             elif not text.startswith("}", position):
                 raise ValueError(f"expected ',' or '}}' at character {position}")
 
-    def _replace_file(self, docs, others):
-        """Write the snapshot to a temp file beside db.json, fsync it, and swap it in."""
+    def _replace_file(self, entries, others):
+        """Write the snapshot to a temp file beside db.json, fsync it, and swap it in.
+
+        The entries are joined a chunk at a time and each chunk written with the GIL released,
+        so request threads never wait long behind a large snapshot."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}-", suffix=".tmp", dir=self.path.parent)
         try:
-            parts, size = [b'{"', TABLE.encode(), b'": {'], 0
-            separator = b""
-            for doc_id, text in docs.items():
-                parts += (separator, b'"', doc_id.encode(), b'": ', text)
-                separator = b", "
-                size += len(text)
-                if size >= CHUNK_BYTES:
-                    _write_all(fd, b"".join(parts))
-                    parts, size = [], 0
-            parts.append(b"}")
+            _write_all(fd, b'{"' + TABLE.encode() + b'": {')
+            step = max(1, CHUNK_BYTES // max(1, len(entries[0]) if entries else 1))
+            for start in range(0, len(entries), step):
+                chunk = b", ".join(entries[start:start + step])
+                _write_all(fd, chunk if start == 0 else b", " + chunk)
+            tail = [b"}"]
             for name, text in others.items():
-                parts += (b", ", json.dumps(name).encode(), b": ", text)
-            parts.append(b"}")
-            _write_all(fd, b"".join(parts))
+                tail += (b", ", json.dumps(name).encode("utf-8"), b": ", text)
+            tail.append(b"}")
+            _write_all(fd, b"".join(tail))
             os.fsync(fd)
             os.close(fd)
             fd = None

@@ -198,7 +198,7 @@ class HttpCall:
 
     Every request is signed with X-Twilio-Signature when `token` is given (over the URL the
     server sees: http://127.0.0.1:PORT/path?query). `think()` is called between requests (the
-    IVR talking); `timings` collects (path, seconds) for every request.
+    IVR talking); `timings` collects (path, seconds, wall-clock start) for every request.
     """
 
     def __init__(self, port, call_sid, answer, token=None, think=None, timeout=10, max_requests=40):
@@ -237,7 +237,7 @@ class HttpCall:
                     raise
                 continue
             elapsed = time.perf_counter() - started
-            self.timings.append((path.split("?", 1)[0], elapsed))
+            self.timings.append((path.split("?", 1)[0], elapsed, time.time() - elapsed))
             self.statuses.append(response.status)
             if response.getheader("Connection", "").lower() == "close":
                 self.close()

@@ -125,7 +125,7 @@ def over_http(history, concurrency, templates, seconds, think, warmup=1.0):
                     return
                 with lock:
                     played.append(call.call_sid)
-                    gathers.extend(t for path, t in call.timings
+                    gathers.extend(t for path, t, _ in call.timings
                                    if path == "/gather" and began >= measure_from)
 
         threads = [threading.Thread(target=caller, args=(n,), daemon=True) for n in range(concurrency)]
