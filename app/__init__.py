@@ -22,6 +22,8 @@ def create_app(test_config=None):
     app.extensions["runs"] = RunManager(store, app.config.get("CLOCK") or time.time)
     app.extensions["store"] = store
 
-    from app import webhooks
+    from app import dashboard, webhooks
     app.register_blueprint(webhooks.bp)
+    if app.config.get("DASHBOARD", True):
+        dashboard.register(app)
     return app

@@ -61,8 +61,11 @@ def cli(ctx):
 @click.option("--lambda-responses", type=click.Path(exists=True, dir_okay=False),
               help="JSON file: Lambda function name or ARN -> the response it returns offline.")
 @click.option("--db", type=click.Path(), help="Results database (default RESULTS_DB or results/db.json).")
+@click.option("--junit", "junit_path", type=click.Path(dir_okay=False),
+              help="Also write JUnit XML: a testsuite per suite file, a testcase per step.")
 @click.option("-q", "--quiet", is_flag=True, help="One line per suite.")
-def run(suites, target, lex_bot, concurrency, seed, noise, hours, lambda_responses, db, quiet):
+def run(suites, target, lex_bot, concurrency, seed, noise, hours, lambda_responses, db, junit_path,
+        quiet):
     """Run suites (default: every testSuite/*.json) against their target."""
     settings = settings_or_exit()
     loaded, errors = load_suites(suites or [DEFAULT_SUITES])
@@ -83,6 +86,10 @@ def run(suites, target, lex_bot, concurrency, seed, noise, hours, lambda_respons
     finally:
         store.close()
     report(result)
+    if junit_path:
+        from app.junit import write_junit
+        write_junit(result.documents, junit_path)
+        click.echo(f"JUnit XML: {junit_path}")
     sys.exit(exit_code(result.documents, errors))
 
 
@@ -183,25 +190,48 @@ def validate(paths):
         sys.exit(EXIT_BAD_INPUT)
 
 
+@cli.command("report")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False), help="Write one static HTML page.")
+@click.option("--junit", "junit_path", type=click.Path(dir_okay=False), help="Write JUnit XML.")
+@click.option("--last", default=50, show_default=True, help="How many recent runs.")
+@click.option("--db", type=click.Path())
+def report_command(html_path, junit_path, last, db):
+    """Write recent runs as a static HTML page and/or JUnit XML."""
+    if not html_path and not junit_path:
+        fail("nothing to write: pass --html FILE and/or --junit FILE")
+    docs = read_runs(db, last)
+    if html_path:
+        from app.dashboard import write_html_report
+        write_html_report(docs, html_path)
+        click.echo(f"HTML report: {html_path} ({len(docs)} runs)")
+    if junit_path:
+        from app.junit import write_junit
+        write_junit(docs, junit_path)
+        click.echo(f"JUnit XML: {junit_path} ({len(docs)} runs)")
+
+
+def read_runs(db, last):
+    from app.store import ResultStore
+    settings = settings_or_exit()
+    store = ResultStore(Path(db or settings["RESULTS_DB"]))
+    try:
+        return store.runs(last=last)
+    finally:
+        store.close()
+
+
 @cli.command()
 @click.option("--last", default=20, show_default=True, help="How many runs.")
 @click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON.")
 @click.option("--db", type=click.Path())
 def results(last, as_json, db):
     """Print recent runs."""
-    from app.store import ResultStore
-    settings = settings_or_exit()
-    path = Path(db or settings["RESULTS_DB"])
-    store = ResultStore(path)
-    try:
-        docs = store.runs(last=last)
-    finally:
-        store.close()
+    docs = read_runs(db, last)
     if as_json:
         click.echo(json.dumps(docs, indent=2))
         return
     if not docs:
-        click.echo(f"no runs in {path}")
+        click.echo("no runs yet")
         return
     for doc in docs:
         click.echo(f"{doc.get('startTimestamp', '')[:19]}  {doc['status']:<11}  "

@@ -207,15 +207,20 @@ def coverage_view(coverage):
     branches = [describe_branch(b) for b in coverage.get("branches") or []]
     missed_blocks = coverage.get("missedBlocks")
     missed_branches = coverage.get("missedBranches")
-    total_blocks = coverage.get("totalBlocks") or (len(blocks) + len(missed_blocks) if missed_blocks is not None else None)
-    total_branches = coverage.get("totalBranches") or (
-        len(branches) + len(missed_branches) if missed_branches is not None else None)
+    if missed_branches is not None:
+        missed_branches = [describe_branch(b) for b in missed_branches]
+    total_blocks = coverage.get("totalBlocks") or total(blocks, missed_blocks)
+    total_branches = coverage.get("totalBranches") or total(branches, missed_branches)
     return {"blocks": blocks, "branches": branches,
             "total_blocks": total_blocks, "total_branches": total_branches,
             "block_percent": percent(len(blocks), total_blocks),
             "branch_percent": percent(len(branches), total_branches),
             "missed_blocks": list(missed_blocks) if missed_blocks is not None else None,
-            "missed_branches": [describe_branch(b) for b in missed_branches] if missed_branches is not None else None}
+            "missed_branches": missed_branches}
+
+
+def total(reached, missed):
+    return len(reached) + len(missed) if missed is not None else None
 
 
 def describe_branch(branch):

@@ -113,7 +113,8 @@ def could_not_start(doc):
         return True
     results = doc.get("results") or []
     listened = any(r.get("listenStartedAt") or r.get("actualResult") is not None for r in results)
-    return not listened and (doc.get("status") in NEVER_CONNECTED or (not results and bool(doc.get("endReason"))))
+    refused = not results and bool(doc.get("endReason"))
+    return not listened and (doc.get("status") in NEVER_CONNECTED or refused)
 
 
 def stop_reason(doc, result):

@@ -19,7 +19,7 @@ from types import SimpleNamespace
 import pytest
 
 from app.errors import IvrTestError
-from app.report import _expected, _heard, _score_reason, describe_entry, first_failure, passed
+from app.report import describe_entry, expected_text, first_failure, heard_text, passed, score_reason
 
 RESULTS = pytest.StashKey()         # nodeid -> stored run, or the IvrTestError
 OFFLINE = pytest.StashKey()         # the batch's OfflineResult, for the coverage summary
@@ -42,7 +42,7 @@ def pytest_collect_file(file_path, parent):
 
 def wanted(path, config):
     """A file named on the command line always; one inside a pointed-at folder if suite-shaped."""
-    roots = suite_roots(config)
+    path, roots = path.resolve(), suite_roots(config)
     if path in roots:
         return True
     return any(root in path.parents for root in roots) and looks_like_suite(path)
@@ -128,8 +128,8 @@ def failure_text(doc):
     if failure is None:
         lines = [f"{doc['status']}: {doc.get('endReason') or 'the run did not complete'}"]
     else:
-        lines = [f"step {failure['step']} failed ({_score_reason(failure)})",
-                 f"  expected {_expected(failure)}", f"  heard    {_heard(failure)}"]
+        lines = [f"step {failure['step']} failed ({score_reason(failure)})",
+                 f"  expected {expected_text(failure)}", f"  heard    {heard_text(failure)}"]
     lines.append(f"suite {doc.get('suite')!r}: {doc.get('passedSteps', 0)}/{doc.get('totalSteps', 0)} "
                  f"steps passed, {doc['status']}, against {doc.get('target')}")
     transcript = doc.get("transcript") or []
@@ -140,25 +140,34 @@ def failure_text(doc):
 
 
 def batch_results(session):
-    """Run every selected suite item once, together; nodeid -> stored run or the error."""
+    """Run every selected suite item once, together; nodeid -> stored run or the error. The
+    cache is set first, so a crash shows its traceback once, not once per item."""
     if RESULTS not in session.config.stash:
+        session.config.stash[RESULTS] = {}
         items = [item for item in session.items if isinstance(item, SuiteItem)]
-        session.config.stash[RESULTS] = run_items(items, session.config)
+        session.config.stash[RESULTS].update(run_items(items, session.config))
     return session.config.stash[RESULTS]
 
 
 def run_items(items, config):
-    """Load, resolve and run the suites offline; a bad file or target fails only its item."""
+    """Load, resolve and run the suites offline; a bad file or target fails only its item,
+    a bad setting fails them all with its message."""
+    from app.config import load_settings
     from app.suite import load_suite
+    try:
+        settings = load_settings()
+    except IvrTestError as exc:
+        return {item.nodeid: exc for item in items}
     results, jobs = {}, []
     for item in items:
         try:
-            jobs.append((item.nodeid, job_for(load_suite(display_path(item.path)), config)))
+            suite = load_suite(display_path(item.path))
+            jobs.append((item.nodeid, job_for(suite, config, settings["IVR_TARGET"])))
         except IvrTestError as exc:
             results[item.nodeid] = exc
     if jobs:
         try:
-            docs = run_offline([job for _, job in jobs], config)
+            docs = run_offline([job for _, job in jobs], config, settings["RESULTS_DB"])
         except IvrTestError as exc:
             docs = [exc] * len(jobs)
         results.update((nodeid, doc) for (nodeid, _), doc in zip(jobs, docs))
@@ -168,29 +177,31 @@ def run_items(items, config):
 def display_path(path):
     """The path as the CLI would name it (relative to here), so stored runs and the offline
     noise, which is keyed by the suite's path, match `python main.py run`."""
-    relative = os.path.relpath(path)
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:                      # another drive, on Windows
+        return path
     return path if relative.startswith("..") else Path(relative)
 
 
-def job_for(suite, config):
+def job_for(suite, config, env_target):
+    """The suite's target resolved as the CLI does: --ivr-target, the suite's, IVR_TARGET, default."""
     from app.runner import Job
     from app.targets import resolve_target
-    target = resolve_target(config.getoption("ivr_target"), suite.target,
-                            os.environ.get("IVR_TARGET"), config.getoption("ivr_lex_bot"))
+    target = resolve_target(config.getoption("ivr_target"), suite.target, env_target,
+                            config.getoption("ivr_lex_bot"))
     if not target.offline:
         raise IvrTestError(f"{suite.path}: target {target}: live calls are not run under pytest; "
                            "use python main.py run")
     return Job(suite, target)
 
 
-def run_offline(jobs, config):
+def run_offline(jobs, config, default_db):
     """One OfflineRunner for the whole batch, storing runs where the CLI does."""
-    from app.config import load_settings
     from app.engine import iso
     from app.runner import OfflineRunner
     from app.store import ResultStore
-    path = config.getoption("ivr_db") or load_settings()["RESULTS_DB"]
-    store = ResultStore(path)
+    store = ResultStore(config.getoption("ivr_db") or default_db)
     store.interrupt_unfinished(iso(time.time()))
     try:
         result = OfflineRunner(store, seed=config.getoption("ivr_seed")).run(jobs)

@@ -27,28 +27,31 @@ def describe_entry(entry):
     return f"{label}: {entry['text']}"
 
 
-def _expected(result):
+def expected_text(result):
+    """The acceptable phrasings, quoted, or `(anything)` for `match: any`."""
     return " | ".join(json.dumps(p) for p in result.get("expected") or []) or "(anything)"
 
 
-def _heard(result):
+def heard_text(result):
+    """The transcript judged, quoted, or `nothing` for a timeout."""
     return json.dumps(result["actualResult"]) if result.get("actualResult") is not None else "nothing"
 
 
-def _score_reason(result):
+def score_reason(result):
+    """`score 0.69, no-match`: how close it came, and why it failed."""
     score = f"score {result['score']:.2f}, " if result.get("score") is not None else ""
     return f"{score}{result.get('reason') or 'failed'}"
 
 
 def describe_failure(result):
     """Expected vs heard for a failed step, with the score and the reason (two lines)."""
-    return (f"step {result['step']}: expected {_expected(result)}\n"
-            f"    heard {_heard(result)} ({_score_reason(result)})")
+    return (f"step {result['step']}: expected {expected_text(result)}\n"
+            f"    heard {heard_text(result)} ({score_reason(result)})")
 
 
 def failure_line(result):
     """The same as `describe_failure` on one line, for a table cell a CI log keeps whole."""
-    return f"step {result['step']}: expected {_expected(result)}, heard {_heard(result)} ({_score_reason(result)})"
+    return f"step {result['step']}: expected {expected_text(result)}, heard {heard_text(result)} ({score_reason(result)})"
 
 
 def first_failure(doc):
@@ -74,8 +77,8 @@ def failure_cell(doc):
     failure = first_failure(doc) if not passed(doc) else None
     if failure is None:
         return why_failed(doc)
-    return (f"step {failure['step']}: expected {_expected(failure)}\n"
-            f"heard {_heard(failure)}\n({_score_reason(failure)})")
+    return (f"step {failure['step']}: expected {expected_text(failure)}\n"
+            f"heard {heard_text(failure)}\n({score_reason(failure)})")
 
 
 def step_detail(result):
@@ -89,7 +92,7 @@ def step_detail(result):
     if result.get("waited") is not None:
         parts.append(f"waited {result['waited']:.1f} s")
     parts.append(f"then {result.get('action') or 'nothing'}")
-    return [f"{DETAIL_INDENT}heard {_heard(result)}", f"{DETAIL_INDENT}{', '.join(parts)}"]
+    return [f"{DETAIL_INDENT}heard {heard_text(result)}", f"{DETAIL_INDENT}{', '.join(parts)}"]
 
 
 def _timestamp(text):

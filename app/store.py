@@ -270,10 +270,12 @@ class ResultStore:
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}-", suffix=".tmp", dir=self.path.parent)
         try:
             _write_all(fd, b'{"' + TABLE.encode() + b'": {')
-            step = max(1, CHUNK_BYTES // max(1, len(entries[0]) if entries else 1))
+            average = sum(map(len, entries)) // len(entries) if entries else 1
+            step = max(1, CHUNK_BYTES // max(1, average))
             for start in range(0, len(entries), step):
-                chunk = b", ".join(entries[start:start + step])
-                _write_all(fd, chunk if start == 0 else b", " + chunk)
+                if start:
+                    _write_all(fd, b", ")
+                _write_all(fd, b", ".join(entries[start:start + step]))
             tail = [b"}"]
             for name, text in others.items():
                 tail += (b", ", json.dumps(name).encode("utf-8"), b": ", text)

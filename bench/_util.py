@@ -65,6 +65,14 @@ def machine():
             f"Python {platform.python_version()}")
 
 
+def load():
+    """The 1, 5 and 15 minute load averages: other work on this machine skews every figure."""
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
+
+
 def peak_rss_mb_of(pid):
     """A live process's peak resident set (VmHWM) in MiB, from /proc; None elsewhere."""
     try:

@@ -10,7 +10,7 @@ the results db, at 1, 50 and 200 concurrent calls.
   concurrent call on loopback playing calls back to back: /voice, /gather per step, /status
   "completed". Between two requests a call "thinks" a random 0.5x to 1.5x `--think` seconds (a
   real call spends at least the step timeout, 3 s, listening between two /gather posts; the
-  default 1 s is three times faster than real). The latency is measured by the client, request
+  default 1 s is three times faster than real; a single call thinks 20 ms, for samples). The latency is measured by the client, request
   sent to response read, so it includes the loopback and the client's own scheduling.
 
 Run: python bench/webhook_latency.py [--quick] [--seconds 8] [--think 1.0]
@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _util import (SAMPLE_SUITE, HttpCall, Server, machine, ms, percentile, play,  # noqa: E402
+from _util import (SAMPLE_SUITE, HttpCall, Server, load, machine, ms, percentile, play,  # noqa: E402
                    read_db, sample_documents, suite_answers, suite_copies, write_history)
 
 TOKEN = "bench-auth-token-0123456789abcdef"
@@ -160,6 +160,7 @@ def main():
     levels = [int(n) for n in args.concurrency.split(",")]
     templates = sample_documents()
     print(f"machine: {machine()}")
+    print(f"load before: {load()}")
     print(f"call: {SAMPLE_SUITE.relative_to(SAMPLE_SUITE.parent.parent)} (2 steps: /voice, 2 x /gather, /status)")
 
     if not args.skip_inprocess:
@@ -180,7 +181,9 @@ def main():
               f"{'req/s':>6} {'played':>6} {'errors':>6} {'rss MB':>7} {'start s':>7}")
         for history in histories:
             for level in levels:
-                r = over_http(history, level, templates, args.seconds, args.think)
+                # One call alone loads nothing: it plays back to back (20 ms think) for samples.
+                think = args.think if level > 1 else 0.02
+                r = over_http(history, level, templates, args.seconds, think)
                 g = r["gathers"]
                 ok = "" if r["complete"] >= r["calls"] else f"  (only {r['complete']} complete!)"
                 print(f"{history:>8} {level:>6} {ms(percentile(g, 50)):>7} {ms(percentile(g, 99)):>7} "
@@ -189,6 +192,7 @@ def main():
                       f"{r['startup']:>7.2f}{ok}", flush=True)
                 for error in r["errors"][:3]:
                     print(f"    error: {error}")
+    print(f"load after: {load()}")
 
 
 if __name__ == "__main__":

@@ -20,7 +20,8 @@ webdriver = pytest.importorskip("selenium.webdriver", reason="pip install -r req
 from selenium.webdriver.chrome.options import Options  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support.ui import Select  # noqa: E402
+from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -66,6 +67,14 @@ def browser(tmp_path, monkeypatch):
     driver.quit()
 
 
+def click_and_wait(driver, element):
+    """Click a link or button and wait until the next page has replaced this one."""
+    page = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(driver, 10).until(EC.staleness_of(page))
+    WebDriverWait(driver, 10).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
 def screenshot(driver, path):
     """A full-page screenshot: the window is grown to the page's height first."""
     height = driver.execute_script("return document.documentElement.scrollHeight")
@@ -94,13 +103,13 @@ def test_dashboard_in_a_real_browser(served, browser, tmp_path):
     screenshot(browser, tmp_path / "runs.png")
 
     Select(browser.find_element(By.NAME, "status")).select_by_value("failed")
-    browser.find_element(By.CSS_SELECTOR, "form.filters button").click()
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "form.filters button"))
     links = [a.text for a in browser.find_elements(By.CSS_SELECTOR, "table.runs tbody tr td.text a")]
     assert sorted(links) == ["failing on purpose: press 2 does not reach sales",
                              "failing on purpose: the greeting changed"]
     assert "status=failed" in browser.current_url
 
-    browser.find_element(By.LINK_TEXT, "failing on purpose: the greeting changed").click()
+    click_and_wait(browser, browser.find_element(By.LINK_TEXT, "failing on purpose: the greeting changed"))
     failing = docs["examples/failing/wrong_greeting.json"]["results"][0]
     assert browser.find_element(By.TAG_NAME, "h1").text == "failing on purpose: the greeting changed"
     row = browser.find_element(By.CSS_SELECTOR, "table.steps tr.step-failure")
