@@ -13,7 +13,7 @@ import click
 from app.config import load_settings
 from app.engine import iso
 from app.errors import IvrTestError
-from app.report import ConsoleReporter, summary_lines
+from app.report import ConsoleReporter, print_summary
 from app.suite import load_suites
 from app.targets import resolve_target
 
@@ -64,8 +64,12 @@ def cli(ctx):
 @click.option("--junit", "junit_path", type=click.Path(dir_okay=False),
               help="Also write JUnit XML: a testsuite per suite file, a testcase per step.")
 @click.option("-q", "--quiet", is_flag=True, help="One line per suite.")
+@click.option("-v", "--verbose", is_flag=True,
+              help="Also each step's heard text, matched phrase, score, confidence, wait and action.")
+@click.option("--no-color", is_flag=True,
+              help="Plain text, no progress display (automatic when stdout is not a terminal).")
 def run(suites, target, lex_bot, concurrency, seed, noise, hours, lambda_responses, db, junit_path,
-        quiet):
+        quiet, verbose, no_color):
     """Run suites (default: every testSuite/*.json) against their target."""
     settings = settings_or_exit()
     loaded, errors = load_suites(suites or [DEFAULT_SUITES])
@@ -75,7 +79,8 @@ def run(suites, target, lex_bot, concurrency, seed, noise, hours, lambda_respons
         fail(f"no suite files found in {', '.join(suites or [DEFAULT_SUITES])}")
     jobs = make_jobs(loaded, target, settings["IVR_TARGET"], lex_bot)
     responses = read_lambda_responses(lambda_responses)
-    reporter = ConsoleReporter(quiet=quiet)
+    color = False if no_color else None
+    reporter = ConsoleReporter(quiet=quiet, verbose=verbose, color=color, total=len(jobs))
     store = open_store(db or settings["RESULTS_DB"])
     try:
         result = execute(jobs, store, settings, reporter, seed=seed, noise=noise,
@@ -84,8 +89,9 @@ def run(suites, target, lex_bot, concurrency, seed, noise, hours, lambda_respons
     except IvrTestError as exc:
         fail(str(exc))
     finally:
+        reporter.close()
         store.close()
-    report(result)
+    report(result, color)
     if junit_path:
         from app.junit import write_junit
         write_junit(result.documents, junit_path)
@@ -135,12 +141,8 @@ def read_lambda_responses(path):
     return data
 
 
-def report(result):
-    click.echo("")
-    for line in summary_lines(result.documents):
-        click.echo(line)
-    for path, coverage in result.coverage.items():
-        click.echo(f"{path}: {coverage.summary()}")
+def report(result, color=None):
+    print_summary(result.documents, result.coverage, color=color)
     if result.virtual_seconds:
         click.echo(f"simulated {result.virtual_seconds:.1f} s of calls in {result.wall_seconds:.2f} s")
 

@@ -51,7 +51,8 @@ def describe_failure(result):
 
 def failure_line(result):
     """The same as `describe_failure` on one line, for a table cell a CI log keeps whole."""
-    return f"step {result['step']}: expected {expected_text(result)}, heard {heard_text(result)} ({score_reason(result)})"
+    return (f"step {result['step']}: expected {expected_text(result)}, "
+            f"heard {heard_text(result)} ({score_reason(result)})")
 
 
 def first_failure(doc):
@@ -62,14 +63,14 @@ def passed(doc):
     return doc.get("status") == "complete"
 
 
-def why_failed(doc, one_line=True):
+def why_failed(doc):
     """What to show for a run that did not pass: its first failed step, else why it stopped."""
     if passed(doc):
         return ""
     failure = first_failure(doc)
     if failure is None:
         return doc.get("endReason") or doc.get("status") or ""
-    return failure_line(failure) if one_line else describe_failure(failure)
+    return failure_line(failure)
 
 
 def failure_cell(doc):

@@ -198,13 +198,13 @@ class ResultStore:
 
     def _load(self):
         try:
-            raw = self.path.read_bytes()
+            text = self.path.read_bytes()
         except FileNotFoundError:
             return
-        if not raw.strip():
-            return
         try:
-            self._index(raw.decode("utf-8"))
+            text = text.decode("utf-8")        # the bytes are let go: a big file is held once
+            if text.strip():
+                self._index(text)
         except (ValueError, UnicodeDecodeError) as exc:
             self._docs, self._meta, self._ids, self._other_tables = {}, {}, {}, {}
             self._next_id = 1

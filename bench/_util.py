@@ -146,6 +146,7 @@ class Server:
         env = {**os.environ, "TWILIO_AUTH_TOKEN": token or "", "PUBLIC_URL": "",
                "NGROK_AUTHTOKEN": "", "VALIDATE_SIGNATURES": "true", "PYTHONUNBUFFERED": "1",
                **(extra_env or {})}
+        self.db.parent.mkdir(parents=True, exist_ok=True)
         self.log_path = self.db.parent / f"serve-{self.port}.log"
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
