@@ -129,7 +129,9 @@ class ResultStore:
             self._version += 1
             version = self._version
             self._changed.notify_all()
-        if self.flush_on_finish and meta[0] not in UNFINISHED and meta[0] != before:
+        if self._stopped:                       # a late save (a request still in flight at
+            self.flush()                        # shutdown) has no writer left: write it now
+        elif self.flush_on_finish and meta[0] not in UNFINISHED and meta[0] != before:
             self._wait_written(version)
 
     def get(self, run_id):
@@ -180,8 +182,6 @@ class ResultStore:
             with self._lock:
                 self._written = max(self._written, version)
                 self._last_write_seconds = time.perf_counter() - started
-                if os.environ.get("STORE_DEBUG"):
-                    import sys; print(f"FLUSH {time.time():.3f} start {time.time()-self._last_write_seconds:.3f} took {self._last_write_seconds*1000:.1f}ms", file=sys.stderr, flush=True)
                 self._changed.notify_all()
 
     def close(self):
