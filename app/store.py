@@ -7,8 +7,8 @@ the write path: its Table rebuilds the whole table on every insert or update and
 storage rewrites the whole file, so a save would cost O(runs in history). Here instead:
 
 - each run is held in memory as its JSON text (bytes), with a small index: `unique_id` -> doc
-  id, and per doc id its status and start time. A save serializes that one document and swaps
-  one dict entry under the lock: O(size of the run), whatever the history.
+  id, and per doc id its status, start time and summary (SUMMARY_KEYS). A save serializes that
+  one document and swaps one dict entry under the lock: O(size of the run), whatever the history.
 - a background writer replaces the file atomically (temp file, fsync, `os.replace`, fsync of
   the directory) at most every `flush_delay` seconds while runs change, and on `flush()` and
   `close()`. The snapshot is O(history) (the runs' texts joined, not re-serialized), but it
@@ -16,7 +16,8 @@ storage rewrites the whole file, so a save would cost O(runs in history). Here i
   to copy the dict of texts. As the file grows the writer spaces out its snapshots (at most
   ~20% of its time writing, `max_flush_delay` at most), so a large history costs disk
   bandwidth, not request latency. A process killed mid-write leaves the previous complete file.
-- `runs()` filters and orders on the index and parses only the runs it returns.
+- `runs()` filters and orders on the index and parses only the runs it returns; `summaries()`
+  lists runs without parsing any (what a list of every run needs).
 - Durability: a run is on disk once a `flush()` that started after its save has returned.
   With `flush_on_finish=True`, the save that moves a run to a final status returns only after
   such a flush (saves that finish at the same time share one write), so whoever reported the
@@ -43,6 +44,10 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 TABLE = "_default"
 UNFINISHED = ("queued", "in-progress")
+# What a list of runs shows (see `summaries()`), kept in memory for every run.
+SUMMARY_KEYS = ("unique_id", "status", "startTimestamp", "endTimeStamp", "suite", "file", "target",
+                "mode", "callSid", "passedSteps", "totalSteps", "endReason", "ivrOutcome",
+                "virtualSeconds")
 MAX_FLUSH_DELAY = 2.0          # seconds: the longest a change waits for the background writer
 WRITER_DUTY = 0.2              # the writer spends at most about this share of its time writing
 CHUNK_BYTES = 1 << 20          # written with the GIL released between chunks
@@ -81,7 +86,9 @@ def _entry(doc_id, text):
 
 def _meta(document, offset):
     start = document.get("startTimestamp")
-    return document.get("status"), "" if start is None else str(start), offset
+    summary = {key: document[key] for key in SUMMARY_KEYS
+               if key in document and isinstance(document[key], (str, int, float, type(None)))}
+    return document.get("status"), "" if start is None else str(start), offset, summary
 
 
 class ResultStore:
@@ -97,7 +104,8 @@ class ResultStore:
         self._changed = threading.Condition(self._lock)
         self._write_lock = threading.Lock()
         self._docs = {}            # doc id (str) -> the run's table entry: b'"12": {...}'
-        self._meta = {}            # doc id -> (status, startTimestamp, where its JSON starts)
+        self._meta = {}            # doc id -> (status, startTimestamp, where its JSON starts,
+                                   #            the run's summary)
         self._ids = {}             # unique_id -> doc id
         self._other_tables = {}    # any other TinyDB table in the file: name -> raw JSON bytes
         self._next_id = 1
@@ -128,9 +136,13 @@ class ResultStore:
             self._meta[doc_id] = meta = _meta(document, offset)
             self._version += 1
             version = self._version
-            self._changed.notify_all()
+            if version == self._written + 1:    # the writer may be idle: wake it
+                self._changed.notify_all()
         if self._stopped:                       # a late save (a request still in flight at
-            self.flush()                        # shutdown) has no writer left: write it now
+            try:                                # shutdown) has no writer left: write it now
+                self.flush()
+            except OSError:
+                log.exception("could not write %s", self.path)
         elif self.flush_on_finish and meta[0] not in UNFINISHED and meta[0] != before:
             self._wait_written(version)
 
@@ -146,11 +158,14 @@ class ResultStore:
         """Runs newest first (by start time), optionally only those with `status`."""
         with self._lock:
             meta, docs = self._meta.copy(), self._docs.copy()
-        chosen = ((start, doc_id, offset) for doc_id, (run_status, start, offset) in meta.items()
-                  if status is None or run_status == status)
-        order = lambda item: item[0]                          # noqa: E731
-        chosen = nlargest(last, chosen, key=order) if last else sorted(chosen, key=order, reverse=True)
-        return [json.loads(docs[doc_id][offset:]) for _, doc_id, offset in chosen]
+        return [json.loads(docs[doc_id][meta[doc_id][2]:]) for doc_id in _newest(meta, last, status)]
+
+    def summaries(self, last=None, status=None):
+        """Like `runs()`, but each run as only its SUMMARY_KEYS (the ones it has), from memory:
+        no document is read, so listing every run stays cheap however long the history."""
+        with self._lock:
+            meta = self._meta.copy()
+        return [dict(meta[doc_id][3]) for doc_id in _newest(meta, last, status)]
 
     def interrupt_unfinished(self, now_iso):
         """Mark runs a previous process left in progress as `interrupted`, with the time."""
@@ -205,7 +220,7 @@ class ResultStore:
             text = text.decode("utf-8")        # the bytes are let go: a big file is held once
             if text.strip():
                 self._index(text)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             self._docs, self._meta, self._ids, self._other_tables = {}, {}, {}, {}
             self._next_id = 1
             backup = self.path.with_suffix(".corrupt.json")
@@ -253,7 +268,7 @@ class ResultStore:
                 raise ValueError(f"document {doc_id} is not an object")
             self._docs[doc_id], offset = _entry(doc_id, text[position:end].encode("utf-8"))
             self._meta[doc_id] = _meta(document, offset)
-            if "unique_id" in document:
+            if isinstance(document.get("unique_id"), (str, int)):
                 self._ids[document["unique_id"]] = doc_id
             position = _WS.match(text, end).end()
             if text.startswith(",", position):
@@ -350,6 +365,14 @@ class ResultStore:
                 self.flush()
             else:
                 log.error("a finished run is not on disk after %s s", DURABLE_WAIT_SECONDS)
+
+
+def _newest(meta, last, status):
+    """Doc ids newest first by start time (ties in the order stored), optionally one status."""
+    chosen = ((item[1], doc_id) for doc_id, item in meta.items() if status is None or item[0] == status)
+    order = lambda pair: pair[0]                              # noqa: E731
+    chosen = nlargest(last, chosen, key=order) if last else sorted(chosen, key=order, reverse=True)
+    return [doc_id for _, doc_id in chosen]
 
 
 def _expect(text, position, char):

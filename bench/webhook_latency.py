@@ -13,10 +13,11 @@ the results db, at 1, 50 and 200 concurrent calls.
   default 1 s is three times faster than real; a single call thinks 20 ms, for samples). The latency is measured by the client, request
   sent to response read, so it includes the loopback and the client's own scheduling.
 
-Run: python bench/webhook_latency.py [--quick] [--seconds 8] [--think 1.0]
+Run: python bench/webhook_latency.py [--quick] [--seconds 15] [--think 1.0]
 """
 import argparse
 import random
+import signal
 import sys
 import tempfile
 import threading
@@ -134,7 +135,7 @@ def over_http(history, concurrency, templates, seconds, think, warmup=1.0):
         for thread in threads:
             thread.join(timeout=seconds + warmup + 60)
         rss = server.peak_rss_mb()
-        code = server.stop()
+        code = server.stop(signal.SIGINT)   # SIGINT: serve closes its store (SIGTERM loses the tail)
         stored = read_db(db).values()
         complete = sum(1 for d in stored if d.get("mode") == "serve" and d["status"] == "complete")
         return {"gathers": gathers, "errors": errors, "calls": len(played), "complete": complete,
@@ -147,7 +148,7 @@ def main():
     parser.add_argument("--history", default="10,1000,10000")
     parser.add_argument("--concurrency", default="1,50,200")
     parser.add_argument("--calls", type=int, default=1000, help="in-process calls per figure")
-    parser.add_argument("--seconds", type=float, default=8.0, help="HTTP measuring time per figure")
+    parser.add_argument("--seconds", type=float, default=15.0, help="HTTP measuring time per figure")
     parser.add_argument("--think", type=float, default=1.0, help="mean seconds between a call's requests")
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--skip-inprocess", action="store_true")

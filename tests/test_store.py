@@ -85,3 +85,184 @@ def test_corrupt_file_is_kept_aside_not_lost(tmp_path):
     assert store.runs() == []
     assert (tmp_path / "db.corrupt.json").read_text() == "{not json"
     store.close()
+
+
+# ---------------------------------------------------------------- the file format and its cost
+
+def test_plain_tinydb_reads_the_file_and_new_ids_follow_tinydbs(tmp_path):
+    from tinydb import TinyDB
+    path = tmp_path / "db.json"
+    store = ResultStore(path)
+    store.save(doc("a", "complete"))
+    store.save(doc("b", "failed"))
+    store.save(doc("a", "complete", "2026-03-01"))
+    store.close()
+    plain = TinyDB(path)
+    assert {d.doc_id: d["unique_id"] for d in plain.all()} == {1: "a", 2: "b"}
+    assert plain.get(doc_id=1)["startTimestamp"] == "2026-03-01"
+    plain.insert(doc("c"))              # TinyDB appends as id 3; so do we after reopening
+    plain.close()
+    again = ResultStore(path)
+    again.save(doc("d"))
+    again.close()
+    table = json.loads(path.read_text())["_default"]
+    assert {key: d["unique_id"] for key, d in table.items()} == {"1": "a", "2": "b", "3": "c", "4": "d"}
+
+
+def test_reads_what_plain_tinydb_wrote_and_keeps_other_tables(tmp_path):
+    from tinydb import TinyDB
+    path = tmp_path / "db.json"
+    plain = TinyDB(path, indent=2)      # indented, ASCII-escaped: TinyDB's own style
+    plain.insert(doc("é-run", "in-progress"))
+    plain.table("notes").insert({"text": "ünïcode ✓"})
+    plain.close()
+    store = ResultStore(path)
+    assert store.get("é-run")["status"] == "in-progress"
+    store.save(doc("new", "complete"))
+    store.close()
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data["notes"] == {"1": {"text": "ünïcode ✓"}}
+    assert {d["unique_id"] for d in data["_default"].values()} == {"é-run", "new"}
+
+
+def test_unicode_and_odd_values_round_trip(store):
+    text = "Grüße — 日本語 \u2028 \"quoted\" \\ back"
+    store.save({**doc("u"), "actualResult": text, "n": 1.5, "none": None, "tuple": (1, 2)})
+    got = store.get("u")
+    assert got["actualResult"] == text and got["tuple"] == [1, 2]
+    store.flush()
+    assert json.loads(store.path.read_text(encoding="utf-8"))["_default"]["1"]["actualResult"] == text
+
+
+def test_nan_and_infinity_are_stored_as_null_so_the_file_stays_strict_json(store):
+    store.save({**doc("x"), "results": [{"confidence": float("nan"), "score": float("inf")}]})
+    store.flush()
+
+    def refuse(token):
+        raise AssertionError(f"{token} in db.json")
+    on_disk = json.loads(store.path.read_text(), parse_constant=refuse)
+    assert on_disk["_default"]["1"]["results"] == [{"confidence": None, "score": None}]
+
+
+def test_a_file_of_the_wrong_shape_is_kept_aside_not_overwritten(tmp_path):
+    path = tmp_path / "db.json"
+    path.write_text('["not", "a", "tinydb", "file"]')
+    store = ResultStore(path)
+    store.save(doc("a"))
+    store.close()
+    assert json.loads((tmp_path / "db.corrupt.json").read_text()) == ["not", "a", "tinydb", "file"]
+    assert [d["unique_id"] for d in json.loads(path.read_text())["_default"].values()] == ["a"]
+
+
+def test_opening_and_reading_do_not_rewrite_the_file(tmp_path):
+    path = tmp_path / "db.json"
+    first = ResultStore(path)
+    first.save(doc("a"))
+    first.close()
+    before = path.stat()
+    reader = ResultStore(path)
+    assert [d["unique_id"] for d in reader.runs(last=5)] == ["a"]
+    reader.close()
+    after = path.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+
+
+def test_a_save_after_close_still_reaches_the_disk(tmp_path):
+    store = ResultStore(tmp_path / "db.json")
+    store.close()
+    store.save(doc("late", "complete"))        # a request still in flight at shutdown
+    assert json.loads(store.path.read_text())["_default"]["1"]["status"] == "complete"
+
+
+def test_flush_on_finish_returns_only_once_the_finished_run_is_on_disk(tmp_path):
+    path = tmp_path / "db.json"
+    store = ResultStore(path, flush_delay=30, flush_on_finish=True)   # the timer would be too late
+    try:
+        store.save(doc("a", "in-progress"))
+        assert not path.exists()                      # not finished: left to the writer
+        store.save(doc("a", "complete"))
+        assert json.loads(path.read_text())["_default"]["1"]["status"] == "complete"
+    finally:
+        store.close()
+
+
+def test_finishing_saves_at_the_same_time_share_writes(tmp_path):
+    store = ResultStore(tmp_path / "db.json", flush_on_finish=True)
+    writes = []
+    original = store._replace_file
+    store._replace_file = lambda *args: (writes.append(1), original(*args))
+    threads = [threading.Thread(target=store.save, args=(doc(f"r{i}", "complete"),)) for i in range(40)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    store.close()
+    assert len(json.loads(store.path.read_text())["_default"]) == 40
+    assert len(writes) < 40
+
+
+def test_runs_orders_ties_as_stored_and_limits_without_reading_everything(store):
+    for i in range(5):
+        store.save(doc(f"same{i}", "complete", "2026-01-01"))
+    store.save(doc("newest", "failed", "2026-06-01"))
+    assert [d["unique_id"] for d in store.runs(last=3)] == ["newest", "same0", "same1"]
+    assert [d["unique_id"] for d in store.runs()] == ["newest"] + [f"same{i}" for i in range(5)]
+    assert [d["unique_id"] for d in store.runs(last=2, status="complete")] == ["same0", "same1"]
+
+
+def test_a_save_costs_the_same_with_a_long_history(tmp_path):
+    """O(1)-ish saves: timing with 20,000 runs stored against 10 (min of batches, generous)."""
+    import time
+    big = {"unique_id": "", "status": "complete", "startTimestamp": "2026-01-01",
+           "results": [{"step": i, "actualResult": "hello and welcome " * 5} for i in range(5)]}
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps({"_default": {str(i + 1): {**big, "unique_id": f"h{i}"}
+                                             for i in range(20000)}}))
+
+    def cost(store):
+        best = float("inf")
+        for batch in range(5):
+            started = time.perf_counter()
+            for i in range(100):
+                store.save({**big, "unique_id": f"new{batch}-{i}", "status": "in-progress"})
+            best = min(best, time.perf_counter() - started)
+        return best
+    large = ResultStore(path, flush_delay=60)
+    small = ResultStore(tmp_path / "small.json", flush_delay=60)
+    try:
+        assert cost(large) < 3 * cost(small) + 0.005
+    finally:
+        large.close()
+        small.close()
+
+
+def test_stale_temp_files_of_a_killed_writer_are_removed(tmp_path):
+    import os
+    leftover = tmp_path / ".db.json-abc123.tmp"
+    leftover.write_text('{"_default": {"1": {"unique_id": "half')
+    os.utime(leftover, (0, 0))
+    fresh = tmp_path / ".db.json-live.tmp"            # may be another writer's, right now
+    fresh.write_text("{")
+    ResultStore(tmp_path / "db.json").close()
+    assert not leftover.exists() and fresh.exists()
+
+
+def test_summaries_list_runs_from_memory_like_runs_does(tmp_path):
+    path = tmp_path / "db.json"
+    first = ResultStore(path)
+    first.save({**doc("old", "failed", "2026-01-01"), "suite": "s", "passedSteps": 1,
+                "transcript": [{"t": 0}], "coverage": {"blocks": 3}})
+    first.close()
+    store = ResultStore(path)                               # from the file ...
+    store.save({**doc("new", "complete", "2026-02-01"), "suite": "t", "ivrOutcome": "done"})
+    summaries = store.summaries()                           # ... and from saves
+    assert summaries == [
+        {"unique_id": "new", "status": "complete", "startTimestamp": "2026-02-01", "suite": "t",
+         "ivrOutcome": "done"},
+        {"unique_id": "old", "status": "failed", "startTimestamp": "2026-01-01", "suite": "s",
+         "passedSteps": 1}]
+    assert [s["unique_id"] for s in store.summaries(last=1)] == ["new"]
+    assert [s["unique_id"] for s in store.summaries(status="failed")] == ["old"]
+    summaries[0]["status"] = "changed"                      # a copy
+    assert store.summaries()[0]["status"] == "complete"
+    store.close()

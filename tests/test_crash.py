@@ -1,0 +1,167 @@
+"""Crash safety: SIGKILL in the middle of many writes never leaves a broken results file, never
+loses a run reported finished, and the next start marks the runs left open as `interrupted`.
+
+"Reported finished", precisely: a run whose final state was saved and then made durable, either
+by a `ResultStore.flush()` that returned after that save, or by the save itself returning under
+`flush_on_finish=True` (which holds the save until such a flush). Only then may a process tell
+anyone the run is finished; the writer below prints "finished RUN" at exactly that point. A run
+the file was *seen* to hold as finished stays finished too: the file only ever moves forward.
+"""
+import json
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from app.store import ResultStore
+from bench._util import HttpCall, Server, read_db, suite_answers, suite_copies
+
+ROOT = Path(__file__).resolve().parent.parent
+NOW = "2030-01-01T00:00:00.000+00:00"
+OPEN_AT_ONCE = 3            # the writer keeps this many runs in progress at any time
+
+WRITER = r'''
+import sys
+sys.path.insert(0, sys.argv[1])
+from app.store import ResultStore
+
+path, mode, first = sys.argv[2], sys.argv[3], int(sys.argv[4])
+store = ResultStore(path, flush_delay=0.0, flush_on_finish=(mode == "flush_on_finish"))
+store.interrupt_unfinished("%s")
+print("ready", flush=True)
+pad = "x" * 20000                       # big runs: every write takes a while, kills land in it
+open_runs = []
+for i in range(first, first + 100000):
+    run = {"unique_id": "run%%07d" %% i, "status": "in-progress", "startTimestamp": str(i),
+           "results": [], "pad": pad}
+    store.save(run)
+    open_runs.append(run)
+    if len(open_runs) > %d:
+        done = open_runs.pop(0)
+        store.save({**done, "status": "complete", "endTimeStamp": "end",
+                    "results": [{"step": 1, "status": "passed"}]})
+        if mode == "flush":
+            store.flush()
+        print("finished", done["unique_id"], flush=True)
+''' % (NOW, OPEN_AT_ONCE)
+
+
+def strict_json(path):
+    def refuse(token):
+        raise ValueError(f"{token} is not JSON")
+    return json.loads(Path(path).read_text(encoding="utf-8"), parse_constant=refuse)
+
+
+def kill_in_the_middle(script, db, mode, first, finished_before_kill, rng):
+    """Start the writer, let it report some runs finished, SIGKILL it at a random moment;
+    returns every run it reported finished (including lines still in the pipe)."""
+    proc = subprocess.Popen([sys.executable, str(script), str(ROOT), str(db), mode, str(first)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    reported = []
+    timer = threading.Timer(30, proc.kill)          # bound: never wait forever on the child
+    timer.start()
+    try:
+        assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
+        while len(reported) < finished_before_kill:
+            line = proc.stdout.readline()
+            assert line, proc.stderr.read()
+            reported.append(line.split()[1])
+        time.sleep(rng.uniform(0, 0.03))             # somewhere inside the next writes
+        proc.send_signal(signal.SIGKILL)
+        rest, _ = proc.communicate(timeout=10)
+    finally:
+        timer.cancel()
+    reported += [line.split()[1] for line in rest.splitlines() if line.startswith("finished")]
+    assert proc.returncode == -signal.SIGKILL
+    return reported
+
+
+@pytest.mark.parametrize("mode", ["flush", "flush_on_finish"])
+def test_sigkill_mid_write_keeps_the_file_whole_and_every_reported_run(tmp_path, mode):
+    script = tmp_path / "writer.py"
+    script.write_text(WRITER)
+    db = tmp_path / "results" / "db.json"
+    rng = random.Random(mode)
+    reported, first = [], 0
+    for round_number in range(4):
+        reported += kill_in_the_middle(script, db, mode, first, rng.randint(5, 40), rng)
+        table = strict_json(db)["_default"]                 # whole, valid JSON every time
+        runs = {doc["unique_id"]: doc for doc in table.values()}
+        assert len(runs) == len(table)                      # no run stored twice
+        missing = [run for run in reported if runs.get(run, {}).get("status") != "complete"]
+        assert not missing, f"round {round_number}: reported finished but not on disk: {missing[:5]}"
+        left_open = sorted(run for run, doc in runs.items() if doc["status"] == "in-progress")
+        assert len(left_open) <= OPEN_AT_ONCE + 1
+
+        # The next start (here: a store opened as the CLI opens it) closes what was left open.
+        store = ResultStore(db)
+        assert store.interrupt_unfinished(NOW) == len(left_open)
+        for run in left_open:
+            doc = store.get(run)
+            assert doc["status"] == "interrupted" and doc["endTimeStamp"] == NOW
+            assert doc["endReason"] == "server stopped during the run"
+        assert all(store.get(run)["status"] == "complete" for run in reported)
+        store.close()
+        first = max(int(run[3:]) for run in runs) + 1
+    leftovers = [p.name for p in db.parent.iterdir() if p.name != "db.json"]
+    assert all(name.startswith(".db.json-") and name.endswith(".tmp") for name in leftovers)
+
+
+def test_sigkill_of_serve_under_load(tmp_path):
+    """serve killed while calls are in full swing: the file stays whole, every run a reader
+    saw finished is still finished, and the next `serve` marks the open runs interrupted."""
+    token = "crash-token-0123456789abcdef"
+    suites = suite_copies(tmp_path / "suites", 600)
+    db = tmp_path / "results" / "db.json"
+    server = Server(db, suites, token=token)
+    stop = threading.Event()
+    answer = suite_answers()
+
+    def caller(n):
+        for i in range(1000):
+            if stop.is_set():
+                return
+            try:
+                HttpCall(server.port, f"CA{n:04d}{i:028d}", answer, token=token, timeout=5,
+                         think=lambda: time.sleep(0.03)).run()
+            except Exception:                               # noqa: BLE001 - the server died
+                return
+    threads = [threading.Thread(target=caller, args=(n,), daemon=True) for n in range(20)]
+    for thread in threads:
+        thread.start()
+    seen_complete, reads = set(), 0
+    deadline = time.monotonic() + 1.5
+    try:
+        while time.monotonic() < deadline:
+            if db.exists():
+                table = strict_json(db)["_default"]         # a reader never sees half a file
+                reads += 1
+                seen_complete |= {d["unique_id"] for d in table.values() if d["status"] == "complete"}
+            time.sleep(0.02)
+    finally:
+        server.stop(signal.SIGKILL)
+        stop.set()
+    for thread in threads:
+        thread.join(10)
+    assert reads and seen_complete, server.output()
+
+    table = strict_json(db)["_default"]
+    runs = {doc["unique_id"]: doc for doc in table.values()}
+    assert len(runs) == len(table) == 600                   # every queued suite, once
+    assert all(runs[run]["status"] == "complete" for run in seen_complete)
+    left_open = {run for run, doc in runs.items() if doc["status"] in ("queued", "in-progress")}
+    assert any(runs[run]["status"] == "in-progress" for run in left_open)   # killed mid-call
+
+    empty = tmp_path / "no-suites"
+    empty.mkdir()
+    again = Server(db, empty, token=token)                  # the CLI's open_store runs at start
+    again.stop(signal.SIGINT)
+    after = {doc["unique_id"]: doc for doc in read_db(db).values()}
+    assert {run for run, doc in after.items() if doc["status"] == "interrupted"} == left_open
+    assert all(after[run]["endTimeStamp"] for run in left_open)
+    assert all(after[run] == runs[run] for run in runs if run not in left_open)

@@ -1,0 +1,342 @@
+"""Fuzzing with hypothesis: whatever a suite file, a webhook request or a Connect flow export holds,
+the answer is a clear error or a valid result, never a crash, a 500 or a hang.
+
+Bounded so CI stays fast: few examples per property, no deadline (a slow CI machine is not a bug).
+"""
+import json
+import xml.etree.ElementTree as ET
+from urllib.parse import urlencode
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings, strategies as st
+from twilio.request_validator import RequestValidator
+
+from app import create_app
+from app.errors import FlowError, SuiteError
+from app.simulator.clock import VirtualClock
+from app.simulator.connect_flow import SUPPORTED_TYPES, Flow, parse_flow
+from app.simulator.connect_leg import ConnectFlowLeg
+from app.simulator.lex import LexBot
+from app.simulator.line import Endpoint, Line
+from app.store import ResultStore
+from app.suite import Suite, parse_suite
+
+FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+TOKEN = "fuzz-token-0123456789abcdef"
+PUBLIC_URL = "https://fuzz.example.ngrok.app"
+
+# Text a form, a URL or a JSON file can carry (no lone surrogates: those cannot be UTF-8 encoded).
+TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30)
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True, allow_infinity=True) | TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TEXT, inner, max_size=4),
+    max_leaves=12)
+
+
+def strict_json(text):
+    def refuse(token):
+        raise AssertionError(f"{token} in db.json is not JSON")
+    return json.loads(text, parse_constant=refuse)
+
+
+# ---------------------------------------------------------------------------------- suites
+
+STEP_VALUES = {
+    "expect": st.one_of(TEXT, st.lists(TEXT, max_size=3), JSON),
+    "then": st.one_of(st.none(), st.sampled_from(["hangup", "press=1", "press=12w#", "say=hi", "press=",
+                                                  "say=", "press=x", "HANGUP", "dial=1"]), TEXT, JSON),
+    "timeout": st.one_of(st.integers(-5, 100), st.floats(allow_nan=True, allow_infinity=True), JSON),
+    "match": st.one_of(st.sampled_from(["fuzzy", "exact", "contains", "regex", "any", "Fuzzy"]), JSON),
+    "threshold": st.one_of(st.floats(allow_nan=True, allow_infinity=True), JSON),
+}
+STEP = st.fixed_dictionaries({}, optional={**STEP_VALUES, "expct": JSON})
+SUITE = st.one_of(
+    JSON,
+    st.lists(STEP, max_size=4),
+    st.fixed_dictionaries({"steps": st.lists(STEP, max_size=4)},
+                          optional={"name": JSON, "description": JSON, "target": JSON, "extra": JSON}),
+)
+
+
+@FUZZ
+@given(SUITE)
+@example([{"expect": ["a(b"], "match": "regex", "then": None}])
+@example([{"expect": "hello", "then": "press=1", "timeout": 3}])
+def test_any_suite_json_is_a_suite_or_a_suite_error(data):
+    try:
+        suite = parse_suite(data, "fuzz.json")
+    except SuiteError as exc:
+        assert str(exc).startswith("fuzz.json: ")
+        return
+    assert isinstance(suite, Suite) and suite.steps
+
+
+@pytest.mark.xfail(strict=False, reason="app/suite.py _expect catches only re.error: a regex whose "
+                   "repeat count is too large raises OverflowError (fix: catch (re.error, "
+                   "OverflowError, RecursionError)). Remove this mark once fixed.")
+def test_a_regex_with_a_huge_repeat_is_a_suite_error():
+    with pytest.raises(SuiteError):
+        parse_suite([{"expect": ["a{4294967296}"], "match": "regex"}], "fuzz.json")
+
+
+# ---------------------------------------------------------------------------------- webhooks
+
+SUITE_FOR_RUNS = parse_suite([{"expect": ["hello"], "then": "press=1", "timeout": 3},
+                              {"expect": ["goodbye"], "then": "say=bye", "timeout": 3}], "calls.json")
+CALL_SIDS = ["CA" + "1" * 32, "CA" + "2" * 32, "CA" + "3" * 32]
+FIELD_VALUE = st.one_of(
+    TEXT, st.sampled_from(["", " ", "0", "-1", "1.5", "nan", "inf", "-inf", "1e400", "null", "<Say>x</Say>",
+                           "]]>", "&amp;", "\x00", "completed", "busy", "in-progress", "no-answer"]),
+    st.integers().map(str), st.just("x" * 70_000))                   # over the 64 KB body limit
+FORM = st.dictionaries(
+    st.sampled_from(["CallSid", "AccountSid", "SpeechResult", "Confidence", "CallStatus", "Digits",
+                     "StableSpeechResult", "UnstableSpeechResult", "From", "To", "Direction"]) | TEXT,
+    FIELD_VALUE, max_size=6)
+REQUEST = st.fixed_dictionaries({
+    "path": st.sampled_from(["/voice", "/gather", "/partial", "/status"]),
+    "run": st.one_of(st.none(), st.integers(0, 2), TEXT),           # 0-2: a run that exists
+    "step": st.one_of(st.none(), st.integers(-2, 3), st.sampled_from(["1.5", "", "x", "9" * 30]), TEXT),
+    "silence": st.booleans(),
+    "sid": st.one_of(st.sampled_from(CALL_SIDS), TEXT, st.none()),
+    "form": FORM,
+    "signed": st.sampled_from([True, True, True, False]),
+})
+
+
+@pytest.fixture
+def fuzz_app(tmp_path):
+    store = ResultStore(tmp_path / "db.json", flush_delay=0.01)
+    app = create_app({"TESTING": True, "STORE": store, "TWILIO_AUTH_TOKEN": TOKEN,
+                      "PUBLIC_URL": PUBLIC_URL})
+    app.logger.disabled = True                 # every unknown call logs a warning; not the point
+    yield app, store
+    store.close()
+
+
+def send(client, run_ids, request):
+    query = {}
+    if request["run"] is not None:
+        query["run"] = run_ids[request["run"]] if isinstance(request["run"], int) else request["run"]
+    if request["step"] is not None:
+        query["step"] = request["step"]
+    if request["silence"]:
+        query["silence"] = "1"
+    path = request["path"] + ("?" + urlencode(query) if query else "")
+    form = dict(request["form"])
+    if request["sid"] is not None:
+        form["CallSid"] = request["sid"]
+    headers = {}
+    if request["signed"]:
+        headers["X-Twilio-Signature"] = RequestValidator(TOKEN).compute_signature(PUBLIC_URL + path, form)
+    return client.post(path, data=form, headers=headers)
+
+
+def test_random_webhook_requests_get_a_4xx_or_valid_twiml_and_the_db_stays_json(fuzz_app):
+    app, store = fuzz_app
+    client, runs = app.test_client(), app.extensions["runs"]
+
+    @FUZZ
+    @given(st.lists(REQUEST, min_size=1, max_size=6))
+    def check(requests):
+        run_ids = [runs.create(SUITE_FOR_RUNS, target="fuzz") for _ in range(3)]
+        for request in requests:
+            response = send(client, run_ids, request)
+            assert response.status_code < 500, (request, response.get_data(as_text=True)[:300])
+            body = response.get_data(as_text=True)
+            if response.status_code == 200:
+                root = ET.fromstring(body)                 # valid XML ...
+                assert root.tag == "Response"              # ... and TwiML
+            elif response.status_code == 204:
+                assert body == ""
+            else:
+                assert 400 <= response.status_code < 500
+        store.flush()
+        strict_json(store.path.read_text(encoding="utf-8"))
+    check()
+
+
+def test_random_calls_that_follow_the_protocol_stay_consistent(fuzz_app):
+    """Requests in a plausible order for one call (answer, gathers with random steps and
+    transcripts, partials, a final status): the stored run never holds a step twice."""
+    app, store = fuzz_app
+    client, runs = app.test_client(), app.extensions["runs"]
+    events = st.lists(st.one_of(
+        st.tuples(st.just("/gather"), st.integers(-1, 3), TEXT | FIELD_VALUE, st.booleans()),
+        st.tuples(st.just("/partial"), st.integers(-1, 3), TEXT, st.just(False)),
+        st.tuples(st.just("/status"), st.just(0), st.sampled_from(["completed", "busy", "failed", "x"]),
+                  st.just(False)),
+    ), max_size=8)
+
+    @FUZZ
+    @given(events, st.sampled_from(CALL_SIDS))
+    def check(sequence, sid):
+        run_id = runs.create(SUITE_FOR_RUNS, target="fuzz")
+        base = {"run": 0, "sid": sid, "signed": True, "silence": False}
+        assert send(client, [run_id], {**base, "path": "/voice", "step": None, "form": {}}).status_code == 200
+        for path, step, value, silence in sequence:
+            field = {"/gather": "SpeechResult", "/partial": "StableSpeechResult",
+                     "/status": "CallStatus"}[path]
+            response = send(client, [run_id], {**base, "path": path, "step": step, "silence": silence,
+                                               "form": {field: value, "Confidence": "0.9"}})
+            assert response.status_code < 500
+        doc = store.get(run_id)
+        steps = [result["step"] for result in doc["results"]]
+        assert steps == sorted(set(steps)) and len(steps) <= 2
+        assert doc["currentIndex"] == len([r for r in doc["results"] if r["status"] == "passed"]) \
+            or doc["status"] not in ("queued", "in-progress")
+        store.flush()
+        strict_json(store.path.read_text(encoding="utf-8"))
+    check()
+
+
+# ---------------------------------------------------------------------------------- Connect flows
+
+IDS = ["a", "b", "c", "d", "e"]
+TARGET = st.one_of(st.sampled_from(IDS), st.none())
+CONDITION = st.fixed_dictionaries({
+    "NextAction": TARGET,
+    "Condition": st.fixed_dictionaries({
+        "Operator": st.sampled_from(["Equals", "NumberGreaterThan", "NumberLessThan", "TextContains",
+                                     "Contains", "StartsWith", "GreaterThan"]),
+        "Operands": st.lists(st.sampled_from(["1", "2", "ContinueLooping", "DoneLooping", "True",
+                                              "False", "FavoriteProgrammer", "x", "$.Attributes.n"]),
+                             min_size=1, max_size=2)})})
+ERROR = st.fixed_dictionaries({"NextAction": TARGET, "ErrorType": st.sampled_from(
+    ["NoMatchingError", "NoMatchingCondition", "InputTimeLimitExceeded", "QueueAtCapacity"])})
+NUMBER_TEXT = st.one_of(st.integers(0, 12).map(str), st.sampled_from(["0.5", "x", "", "-1", "1e9",
+                                                                      "$.Attributes.n", "nan"]))
+PARAMETERS = st.fixed_dictionaries({}, optional={
+    "Text": st.one_of(TEXT, st.just("Press 1. $.Attributes.n $.External.x $.Lex.Slots.name")),
+    "LoopCount": NUMBER_TEXT, "InputTimeLimitSeconds": NUMBER_TEXT, "MaxDigits": NUMBER_TEXT,
+    "StoreInput": st.sampled_from(["True", "False"]),
+    "ComparisonValue": st.sampled_from(["$.Attributes.n", "$.StoredCustomerInput", "1", "$.Lex.IntentName"]),
+    "Attributes": st.dictionaries(st.sampled_from(["n", "m"]), NUMBER_TEXT, max_size=2),
+    "QueueId": st.sampled_from(["arn:aws:connect:x:queue/Sales", "", "$.Attributes.n"]),
+    "LambdaFunctionARN": st.sampled_from(["arn:aws:lambda:r:1:function:lookup", "missing"]),
+    "LexBot": st.just({"Name": "FavoriteProgrammer", "Region": "us-east-1"}),
+    "LexSessionAttributes": st.dictionaries(st.just("x-amz-lex:audio:start-timeout-ms"), NUMBER_TEXT,
+                                            max_size=1),
+    "TextToSpeechVoice": TEXT, "FlowLoggingBehavior": st.sampled_from(["Enabled", "Disabled"]),
+})
+ACTION = st.fixed_dictionaries({
+    "Identifier": st.sampled_from(IDS),
+    "Type": st.one_of(st.sampled_from(sorted(SUPPORTED_TYPES)), st.sampled_from(["Wait", "Transfer"])),
+    "Parameters": PARAMETERS,
+    "Transitions": st.fixed_dictionaries({}, optional={
+        "NextAction": TARGET, "Conditions": st.lists(CONDITION, max_size=2),
+        "Errors": st.lists(ERROR, max_size=3)}),
+})
+FLOW_LANGUAGE = st.fixed_dictionaries({
+    "Version": st.just("2019-10-30"), "StartAction": st.one_of(st.sampled_from(IDS), st.none()),
+    "Actions": st.lists(ACTION, min_size=1, max_size=6, unique_by=lambda a: a["Identifier"]),
+})
+LEGACY = st.fixed_dictionaries({
+    "start": st.sampled_from(IDS),
+    "modules": st.lists(st.fixed_dictionaries({
+        "id": st.sampled_from(IDS),
+        "type": st.sampled_from(["PlayPrompt", "GetUserInput", "Disconnect", "SetAttributes",
+                                 "CheckAttribute", "Transfer", "Loop", "InvokeExternalResource", "Nope"]),
+        "branches": st.lists(st.fixed_dictionaries({
+            "condition": st.sampled_from(["Success", "Error", "Timeout", "NoMatch", "Evaluate"]),
+            "transition": TARGET}, optional={"conditionType": st.sampled_from(["Equals", "GreaterThan"]),
+                                             "conditionValue": st.sampled_from(["1", "2"])}), max_size=3),
+        "parameters": st.lists(st.fixed_dictionaries({
+            "name": st.sampled_from(["Text", "Timeout", "MaxDigits", "Attribute", "Value", "Queue"]),
+            "value": st.one_of(TEXT, NUMBER_TEXT)}), max_size=3),
+    }), min_size=1, max_size=5, unique_by=lambda m: m["id"]),
+})
+
+
+@FUZZ
+@given(st.one_of(JSON, FLOW_LANGUAGE, LEGACY, st.fixed_dictionaries({}, optional={
+    "Version": JSON, "StartAction": TEXT | st.none(), "start": TEXT | st.none(),
+    "Actions": JSON, "modules": JSON})))
+def test_any_flow_json_is_a_flow_or_a_flow_error(data):
+    try:
+        flow = parse_flow(data, source="fuzz-flow.json")
+    except FlowError as exc:
+        assert "fuzz-flow.json" in str(exc)
+        return
+    assert isinstance(flow, Flow) and flow.start in flow.blocks
+
+
+# Exports with the wrong JSON type where an object, a list or a string belongs. Found by fuzzing
+# (any JSON in those places); kept here as concrete cases while connect_flow.py does not check
+# the types, so the properties above generate only well-typed parts.
+def flow_language(action, **top):
+    return {"StartAction": "a", "Actions": [{"Identifier": "a", "Type": "MessageParticipant", **action}],
+            **top}
+
+
+def legacy(module):
+    return {"start": "a", "modules": [{"id": "a", "type": "PlayPrompt", "branches": [],
+                                       "parameters": [], **module}]}
+
+
+WRONGLY_TYPED_FLOWS = {
+    "Transitions not an object": flow_language({"Transitions": True}),
+    "Parameters not an object": flow_language({"Parameters": ["x"]}),
+    "Identifier not a string": flow_language({"Identifier": ["a"]}),
+    "Type not a string": flow_language({"Type": {"x": 1}}),
+    "a Condition entry not an object": flow_language({"Type": "Compare", "Transitions": {"Conditions": [None]}}),
+    "Conditions not a list": flow_language({"Type": "Compare", "Transitions": {"Conditions": 5}}),
+    "an Errors entry not an object": flow_language({"Transitions": {"Errors": [[]]}}),
+    "Metadata not an object": flow_language({}, Metadata=True),
+    "StartAction not a string": {"StartAction": ["a"], "Actions": []},
+    "legacy branch not an object": legacy({"branches": [None]}),
+    "legacy branches not a list": legacy({"branches": True}),
+    "legacy id not a string": legacy({"id": ["a"]}),
+    "legacy parameters not a list": legacy({"parameters": 7}),
+}
+
+
+@pytest.mark.xfail(strict=False, reason="app/simulator/connect_flow.py reads Identifier/Type, "
+                   "Parameters, Transitions, Conditions, Errors, Metadata (and legacy id/type/"
+                   "branches/parameters) without checking their JSON type: AttributeError/"
+                   "TypeError/ValueError instead of FlowError. Remove this mark once checked.")
+@pytest.mark.parametrize("data", WRONGLY_TYPED_FLOWS.values(), ids=WRONGLY_TYPED_FLOWS.keys())
+def test_a_flow_with_wrongly_typed_parts_is_a_flow_error(data):
+    with pytest.raises(FlowError):
+        parse_flow(data, source="fuzz-flow.json")
+
+
+@pytest.mark.xfail(strict=False, reason="a block parameter of the wrong type (UpdateContactAttributes "
+                   "'Attributes' not an object) loads, then crashes the call with AttributeError in "
+                   "connect_leg.py; connect_flow._check_block should refuse it with a FlowError.")
+def test_a_parameter_of_the_wrong_type_is_refused_at_load():
+    data = {"StartAction": "a", "Actions": [{"Identifier": "a", "Type": "UpdateContactAttributes",
+                                             "Parameters": {"Attributes": 5}}]}
+    with pytest.raises(FlowError):
+        parse_flow(data, source="fuzz-flow.json")
+
+
+_BOT = []
+
+
+def sample_bot():
+    if not _BOT:
+        _BOT.append(LexBot.load("aws-lex-bot"))
+    return _BOT[0]
+
+
+class SilentCaller(Endpoint):
+    name = "caller"
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(FLOW_LANGUAGE, st.booleans(), st.booleans())
+def test_a_valid_random_flow_ends_against_a_silent_caller(data, with_bot, hours_open):
+    try:
+        flow = parse_flow(data, source="fuzz-flow.json")
+    except FlowError:
+        return
+    clock = VirtualClock()
+    line = Line(clock, call_id="fuzz")
+    ivr = ConnectFlowLeg(clock, line, flow, lex_bot=sample_bot() if with_bot else None,
+                         lambda_responses={"lookup": {"x": "1"}}, hours_open=hours_open,
+                         max_blocks=200)
+    line.connect(SilentCaller(), ivr)
+    clock.run(max_events=50_000)
+    assert line.closed, f"the call did not end: {ivr.blocks_run} blocks, {len(line.log)} log entries"
+    assert ivr.outcome and clock.pending() == 0
+    assert ivr.blocks_run <= 200
