@@ -4,6 +4,7 @@ Bad input (a broken suite, an unknown target, a missing setting) prints one clea
 exits 2; a run where any suite fails exits 1; all passing exits 0.
 """
 import json
+import signal
 import sys
 import time
 from pathlib import Path
@@ -157,7 +158,7 @@ def serve(host, port, suite_paths, db):
     """Serve the webhooks; calls placed elsewhere take the queued suites in order."""
     from waitress import serve as waitress_serve
 
-    from app import create_app
+    from app import MAX_REQUEST_BYTES, create_app
     settings = settings_or_exit()
     loaded, errors = load_suites(suite_paths or [DEFAULT_SUITES])
     for error in errors:
@@ -171,10 +172,16 @@ def serve(host, port, suite_paths, db):
     click.echo(f"{len(loaded)} suite(s) queued. Webhooks: {public}/voice  {public}/status")
     if not settings["TWILIO_AUTH_TOKEN"]:
         click.echo("warning: TWILIO_AUTH_TOKEN is not set, so requests are not signature-checked")
+    signal.signal(signal.SIGTERM, stop_on_sigterm)
     try:
-        waitress_serve(app, host=host, port=port, threads=16)
+        waitress_serve(app, host=host, port=port, threads=16, max_request_body_size=MAX_REQUEST_BYTES)
     finally:
         store.close()
+
+
+def stop_on_sigterm(signum, frame):
+    """SIGTERM's default skips `finally`; exit normally so the results store is written."""
+    raise SystemExit(0)
 
 
 @cli.command()

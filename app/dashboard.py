@@ -51,7 +51,7 @@ def index():
     """The runs, newest first, filtered by `status` and `suite`, with counts of what they show."""
     status, suite = request.args.get("status", ""), request.args.get("suite", "")
     limit = parse_limit(request.args.get("limit"))
-    runs = store().runs()
+    runs = store().summaries()
     shown = filter_runs(runs, status, suite)
     return render_template("dashboard/index.html", **page_links(), runs=[summary(d) for d in shown[:limit]],
                            total=len(shown), limit=limit, counts=counts(shown),

@@ -9,6 +9,7 @@ has been quiet for the step's `timeout` seconds, then judges everything heard in
 A window lasts at most 60 seconds (Twilio's cap on one speech gather), so an IVR that never
 stops talking fails the step instead of hanging the call.
 """
+import math
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
@@ -194,6 +195,7 @@ class CallSession:
 
 def _number_or_none(value):
     try:
-        return None if value is None else float(value)
+        number = None if value is None else float(value)
     except (TypeError, ValueError):
         return None
+    return number if number is None or math.isfinite(number) else None

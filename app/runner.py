@@ -143,6 +143,8 @@ class OfflineRunner:
             this_call = Coverage(self.ivrs.flow(job.target.value))
             this_call.add(ivr.visited_blocks, ivr.taken_branches)
             extra["coverage"] = this_call.to_json()
+        if line.end_reason == "call-length limit":
+            extra["endReason"] = f"call-length limit ({self.network.max_call_seconds:g} s of call)"
         self.runs.annotate(run_id, **extra)
         self.runs.stop(run_id, "stalled", f"the call ended ({line.end_reason}) but the run did not close")
         if self.reporter:

@@ -129,7 +129,7 @@ def _expect(raw, where, match):
         for phrase in value:
             try:
                 re.compile(phrase)
-            except re.error as exc:
+            except (re.error, OverflowError, RecursionError) as exc:
                 raise SuiteError(f'{where}"expect": invalid regular expression {phrase!r}: {exc}') from None
     return tuple(value)
 

@@ -53,8 +53,9 @@ def open_tunnel(port, auth_token):
         tunnel = ngrok.connect(str(port), "http", pyngrok_config=config)
     except PyngrokError as exc:
         _kill_quietly(ngrok, config)
+        reason = str(exc).replace(auth_token, "***")   # ngrok quotes the token back
         raise ConfigError(f"could not open an ngrok tunnel to port {port} (check NGROK_AUTHTOKEN, "
-                          f"or set PUBLIC_URL instead): {exc}") from None
+                          f"or set PUBLIC_URL instead): {reason}") from None
     public_url = tunnel.public_url  # ngrok 3 serves http tunnels on https://
     log.info("ngrok tunnel %s -> 127.0.0.1:%s", public_url, port)
     return Tunnel(public_url, ngrok, config)

@@ -127,9 +127,6 @@ def test_200_calls_at_once_over_http_against_serve(tmp_path):
         assert doc["mode"] == "serve"
 
 
-@pytest.mark.xfail(strict=False, reason="app/cli.py serve does not close its store on SIGTERM "
-                   "(Python's default SIGTERM action skips `finally` and atexit); the fix is a "
-                   "SIGTERM handler raising SystemExit in serve. Remove this mark once it is in.")
 def test_serve_writes_every_finished_run_when_stopped_with_sigterm(tmp_path):
     """SIGTERM is how a service manager (systemd, docker stop, Kubernetes) stops a server.
 

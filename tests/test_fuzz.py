@@ -71,9 +71,6 @@ def test_any_suite_json_is_a_suite_or_a_suite_error(data):
     assert isinstance(suite, Suite) and suite.steps
 
 
-@pytest.mark.xfail(strict=False, reason="app/suite.py _expect catches only re.error: a regex whose "
-                   "repeat count is too large raises OverflowError (fix: catch (re.error, "
-                   "OverflowError, RecursionError)). Remove this mark once fixed.")
 def test_a_regex_with_a_huge_repeat_is_a_suite_error():
     with pytest.raises(SuiteError):
         parse_suite([{"expect": ["a{4294967296}"], "match": "regex"}], "fuzz.json")
