@@ -800,6 +800,74 @@ def test_invalid_flows_are_rejected_at_load(data, pattern):
         parse_flow(data)
 
 
+def menu_with(**fields):
+    return {"StartAction": "main-menu", "Actions": [
+        {"Identifier": "main-menu", "Type": "GetParticipantInput", "Parameters": {"Text": "Pick"}, **fields}]}
+
+
+@pytest.mark.parametrize("data, message", [
+    (menu_with(Transitions=[]),
+     'block \'main-menu\' (GetParticipantInput): "Transitions": expected an object, got a list'),
+    (menu_with(Parameters="x"), '(GetParticipantInput): "Parameters": expected an object, got a string'),
+    (menu_with(Identifier=7), 'Actions[0]: "Identifier": expected a string, got a number'),
+    (menu_with(Type=None), "block 'main-menu': \"Type\": expected a string, got null"),
+    (menu_with(Transitions={"NextAction": ["x"]}), '"Transitions.NextAction": expected a string, got a list'),
+    (menu_with(Transitions={"Conditions": {}}), '"Transitions.Conditions": expected a list, got an object'),
+    (menu_with(Transitions={"Conditions": [{"Condition": {"Operator": ["Equals"]}}]}),
+     '"Transitions.Conditions[0].Condition.Operator": expected a string, got a list'),
+    (menu_with(Transitions={"Conditions": [{"Condition": {"Operator": "Equals", "Operands": "12"}}]}),
+     '"Transitions.Conditions[0].Condition.Operands": expected a list, got a string'),
+    (menu_with(Transitions={"Errors": [{"ErrorType": {}, "NextAction": "main-menu"}]}),
+     '"Transitions.Errors[0].ErrorType": expected a string, got an object'),
+    (menu_with(Transitions={"Errors": [{"ErrorType": "NoMatchingError", "NextAction": 1}]}),
+     '"Transitions.Errors[0].NextAction": expected a string, got a number'),
+    ({"StartAction": True, "Actions": []}, '"StartAction": expected a string, got a boolean'),
+    (menu_with(Parameters={"DTMFConfiguration": "#"}), '"DTMFConfiguration": expected an object, got a string'),
+    (menu_with(Parameters={"InputValidation": {"CustomValidation": 4}}),
+     '"InputValidation.CustomValidation": expected an object, got a number'),
+    (menu_with(Parameters={"LexV2Bot": {"AliasArn": ["arn"]}}),
+     '"LexV2Bot.AliasArn": expected a string, got a list'),
+    ({"StartAction": "a", "Actions": [action("a", "UpdateContactAttributes", {"Attributes": ["n"]})]},
+     "block 'a' (UpdateContactAttributes): \"Attributes\": expected an object, got a list"),
+    ({"StartAction": "a", "Actions": [action("a", "InvokeLambdaFunction", {"LambdaFunctionParameters": 1})]},
+     '"LambdaFunctionParameters": expected an object, got a number'),
+    ({"StartAction": "a", "Actions": [action("a", "ConnectParticipantWithLexBot", {"LexSessionAttributes": []})]},
+     '"LexSessionAttributes": expected an object, got a list'),
+    ({"start": "a", "modules": [module("a", "PlayPrompt", branches=[{"condition": ["Success"]}])]},
+     "block 'a' (PlayPrompt): \"branches[0].condition\": expected a string, got a list"),
+    ({"start": "a", "modules": [module("a", "PlayPrompt", params=[None])]},
+     '"parameters[0]": expected an object, got null'),
+    ({"start": "a", "modules": [module("a", "PlayPrompt", params=[{"name": ["Text"], "value": "Hi"}])]},
+     '"parameters[0].name": expected a string, got a list'),
+    ({"start": "a", "modules": [module("a", "SetAttributes", params=[
+        {"name": "Attribute", "key": "n", "value": {}, "namespace": "System"}])]},
+     '"parameters[0].value": expected a string, got an object'),
+    ({"start": "a", "modules": [module("a", ["PlayPrompt"])]},
+     "block 'a': \"type\": expected a string, got a list"),
+    ({"start": 1, "modules": [module("a", "Disconnect")]}, '"start": expected a string, got a number'),
+    ({"StartAction": "l", "Actions": [action("l", "Loop", {"LoopCount": "nan"})]},
+     "parameter LoopCount is 'nan', not a number"),
+])
+def test_parts_of_the_wrong_json_type_are_named_in_the_error(data, message):
+    with pytest.raises(FlowError) as err:
+        parse_flow(data, source="flow.json")
+    assert str(err.value).startswith("flow.json: ") and message in str(err.value)
+
+
+def test_non_object_metadata_is_ignored_and_queue_names_still_read():
+    queue = action("q", "UpdateContactTargetQueue", {"QueueId": "arn:aws:connect:x:queue/abc"})
+    assert parse_flow({"StartAction": "q", "Actions": [queue], "Metadata": ["x"]}).blocks["q"].params == \
+        {"QueueId": "arn:aws:connect:x:queue/abc"}
+    metadata = {"ActionMetadata": {"q": {"queue": {"text": "Sales"}}, "r": "x"}}
+    flow = parse_flow({"StartAction": "q", "Actions": [queue], "Metadata": metadata})
+    assert flow.blocks["q"].params["QueueName"] == "Sales"
+
+
+def test_numbers_must_be_finite():
+    assert as_number("nan") is None and as_number("1e400") is None and as_number(float("inf")) is None
+    assert as_number(10 ** 400) is None and as_number(2.5) == 2.5 and as_number(" 7 ") == 7
+
+
 def test_dynamic_loop_count_is_allowed_at_load():
     flow = flow_of(action("l", "Loop", {"LoopCount": "$.Attributes.tries"},
                           conditions=[("ContinueLooping", "tick"), ("DoneLooping", "done")]),

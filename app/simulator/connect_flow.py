@@ -9,8 +9,9 @@ Connect has exported flows in two shapes over the years, and teams have both on 
 Both are read into the same `Flow` of `Block`s, named and shaped like the flow language, so the
 interpreter (`connect_leg`) knows one vocabulary. Everything that can be checked without a call is
 checked here, at load: a transition to a block that does not exist, a missing start, a block type
-the interpreter cannot play, a number that is not a number. A broken flow is a clear `FlowError`
-before the call, never a hang in the middle of it.
+the interpreter cannot play, a number that is not a number, a part of the wrong JSON type (a list
+where an object belongs). A broken flow is a clear `FlowError` naming the block and the field
+before the call, never a crash or a hang in the middle of it.
 
 Exports hold strings ("8", "False"); `as_number` and `as_bool` read them. `Metadata` is layout,
 with one exception: the readable queue name the console stores beside a queue ARN, which is what
@@ -25,6 +26,7 @@ Branch labels are the same whichever format a flow came from, so coverage compar
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,15 +58,17 @@ _TRUE, _FALSE = {"true", "yes", "1", "enable", "enabled"}, {"false", "no", "0", 
 
 
 def as_number(value):
-    """A number from an export value ("8", "2.5", 8), or None when it is not one."""
+    """A finite number from an export value ("8", "2.5", 8), or None when it is not one."""
     if isinstance(value, bool):
+        return None
+    try:
+        number = float(value if isinstance(value, (int, float)) else str(value).strip())
+    except (ValueError, OverflowError):
+        return None
+    if not math.isfinite(number):
         return None
     if isinstance(value, (int, float)):
         return value
-    try:
-        number = float(str(value).strip())
-    except ValueError:
-        return None
     return int(number) if number.is_integer() else number
 
 
@@ -174,6 +178,43 @@ class Flow:
                 for label, target in block.branches()]
 
 
+# --------------------------------------------------------------------------- JSON types
+
+_EXPECTED = {dict: "an object", list: "a list", str: "a string"}
+
+
+def _kind_of(value):
+    """How a JSON value's type reads in a message: "an object", "a list", "a number", ..."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return _EXPECTED.get(type(value), type(value).__name__)
+
+
+def _expect_type(value, kind, where, name, required=False):
+    """`value` when it has JSON type `kind` (or is missing/null, unless `required`); otherwise a
+    FlowError such as `flow.json: block 'menu' (Compare): "Transitions": expected an object, got a list`."""
+    if isinstance(value, kind) or (value is None and not required):
+        return value
+    raise FlowError(f'{where}: "{name}": expected {_EXPECTED[kind]}, got {_kind_of(value)}')
+
+
+def _expect_objects(value, where, name):
+    """A list of objects (missing/null reads as empty); a bad entry is named by its index."""
+    entries = _expect_type(value, list, where, name) or []
+    for index, entry in enumerate(entries):
+        _expect_type(entry, dict, where, f"{name}[{index}]", required=True)
+    return entries
+
+
+def _block_where(source, block_id, kind=None):
+    """How messages name a block: `flow.json: block 'menu' (GetParticipantInput)`."""
+    return f"{source}: block '{block_id}'" + (f" ({kind})" if kind else "")
+
+
 # --------------------------------------------------------------------------- loading
 
 
@@ -231,11 +272,23 @@ def _validate(flow):
                             "which is not a block in this flow")
 
 
+# Parameters the interpreter reads as objects, and string fields inside them.
+_OBJECT_PARAMS = ("Attributes", "LambdaFunctionParameters", "LexSessionAttributes", "InputValidation",
+                  "DTMFConfiguration", "LexBot", "LexV2Bot")
+_NESTED_FIELDS = {("InputValidation", "CustomValidation"): dict, ("LexBot", "Name"): str,
+                  ("LexV2Bot", "AliasArn"): str}
+
+
 def _check_block(source, block):
-    """Block-level checks: a supported type and numbers where numbers are due."""
+    """Block-level checks: a supported type, objects and numbers where they are due."""
     if block.type not in SUPPORTED_TYPES:
         raise FlowError(f"{source}: block '{block.id}' has type '{block.source_type}', which the "
                         f"simulator does not support (supported: {', '.join(sorted(SUPPORTED_TYPES))})")
+    where = _block_where(source, block.id, block.source_type)
+    for name in _OBJECT_PARAMS:
+        _expect_type(block.params.get(name), dict, where, name)
+    for (outer, inner), kind in _NESTED_FIELDS.items():
+        _expect_type((block.params.get(outer) or {}).get(inner), kind, where, f"{outer}.{inner}")
     numeric = {"Loop": ["LoopCount"], "GetParticipantInput": ["InputTimeLimitSeconds", "MaxDigits"],
                "InvokeLambdaFunction": ["InvocationTimeLimitSeconds"]}.get(block.type, [])
     for name in numeric:
@@ -277,43 +330,60 @@ def _read_flow_language(data, source):
     actions = data.get("Actions")
     if not isinstance(actions, list):
         raise FlowError(f"{source}: 'Actions' must be a list of blocks")
+    start = _expect_type(data.get("StartAction"), str, source, "StartAction")
     names = _queue_names(data.get("Metadata"))
     blocks = {}
-    for action in actions:
+    for index, action in enumerate(actions):
         if not isinstance(action, dict):
             raise FlowError(f"{source}: every entry of 'Actions' must be an object")
-        _add_block(blocks, source, _action_block(action, source, names))
-    return Flow(start=data.get("StartAction"), blocks=blocks, source=source, format="flow-language")
+        _add_block(blocks, source, _action_block(action, source, index, names))
+    return Flow(start=start, blocks=blocks, source=source, format="flow-language")
 
 
-def _action_block(action, source, queue_names):
-    block_id, kind = action.get("Identifier"), action.get("Type")
-    params = dict(action.get("Parameters") or {})
+def _action_block(action, source, index, queue_names):
+    block_id = _expect_type(action.get("Identifier"), str, f"{source}: Actions[{index}]", "Identifier")
+    kind = _expect_type(action.get("Type"), str, _block_where(source, block_id), "Type", required=True)
+    where = _block_where(source, block_id, kind)
+    params = dict(_expect_type(action.get("Parameters"), dict, where, "Parameters") or {})
     if kind == "UpdateContactTargetQueue" and block_id in queue_names:
         params.setdefault("QueueName", queue_names[block_id])
-    transitions = action.get("Transitions") or {}
-    block = Block(id=block_id, type=kind, params=params, next=transitions.get("NextAction"),
-                  source_type=kind)
-    for entry in transitions.get("Conditions") or []:
-        condition = entry.get("Condition") or {}
-        operator = _operator(source, block_id, condition.get("Operator"))
-        operands = tuple(str(o) for o in condition.get("Operands") or [])
-        block.conditions.append(Condition(operator, operands, entry.get("NextAction"),
-                                          condition_label(block, operator, operands)))
-    for entry in transitions.get("Errors") or []:
-        block.errors[entry.get("ErrorType")] = entry.get("NextAction")
+    transitions = _expect_type(action.get("Transitions"), dict, where, "Transitions") or {}
+    block = Block(id=block_id, type=kind, params=params, source_type=kind,
+                  next=_expect_type(transitions.get("NextAction"), str, where, "Transitions.NextAction"))
+    conditions = _expect_objects(transitions.get("Conditions"), where, "Transitions.Conditions")
+    for number, entry in enumerate(conditions):
+        block.conditions.append(_action_condition(block, entry, source, where,
+                                                  f"Transitions.Conditions[{number}]"))
+    for number, entry in enumerate(_expect_objects(transitions.get("Errors"), where, "Transitions.Errors")):
+        name = f"Transitions.Errors[{number}]"
+        error_type = _expect_type(entry.get("ErrorType"), str, where, f"{name}.ErrorType", required=True)
+        block.errors[error_type] = _expect_type(entry.get("NextAction"), str, where, f"{name}.NextAction")
     return block
+
+
+def _action_condition(block, entry, source, where, name):
+    """One entry of `Transitions.Conditions`: {"NextAction", "Condition": {"Operator", "Operands"}}."""
+    condition = _expect_type(entry.get("Condition"), dict, where, f"{name}.Condition") or {}
+    operator = _expect_type(condition.get("Operator"), str, where, f"{name}.Condition.Operator")
+    operator = _operator(source, block.id, operator)
+    operands = _expect_type(condition.get("Operands"), list, where, f"{name}.Condition.Operands") or []
+    operands = tuple(str(operand) for operand in operands)
+    target = _expect_type(entry.get("NextAction"), str, where, f"{name}.NextAction")
+    return Condition(operator, operands, target, condition_label(block, operator, operands))
+
+
+def _object(value):
+    """`value` if it is an object, else an empty one: for layout data that is read if it is there."""
+    return value if isinstance(value, dict) else {}
 
 
 def _queue_names(metadata):
     """Readable queue names the console keeps in `Metadata.ActionMetadata` beside queue ARNs."""
     names = {}
-    actions = (metadata or {}).get("ActionMetadata") or {}
-    for block_id, meta in actions.items():
-        if not isinstance(meta, dict):
-            continue
-        name = (meta.get("queue") or {}).get("text") or \
-            ((meta.get("parameters") or {}).get("QueueId") or {}).get("displayName")
+    for block_id, meta in _object(_object(metadata).get("ActionMetadata")).items():
+        meta = _object(meta)
+        name = _object(meta.get("queue")).get("text") or \
+            _object(_object(meta.get("parameters")).get("QueueId")).get("displayName")
         if isinstance(name, str) and name:
             names[block_id] = name
     return names
@@ -348,32 +418,37 @@ def _read_legacy(data, source):
     modules = data.get("modules")
     if not isinstance(modules, list):
         raise FlowError(f"{source}: 'modules' must be a list of blocks")
+    start = _expect_type(data.get("start"), str, source, "start")
     blocks = {}
-    for module in modules:
+    for index, module in enumerate(modules):
         if not isinstance(module, dict):
             raise FlowError(f"{source}: every entry of 'modules' must be an object")
-        _add_block(blocks, source, _module_block(module, source))
-    return Flow(start=data.get("start"), blocks=blocks, source=source, format="legacy")
+        _add_block(blocks, source, _module_block(module, source, index))
+    return Flow(start=start, blocks=blocks, source=source, format="legacy")
 
 
-def _module_block(module, source):
-    block_id, kind = module.get("id"), module.get("type")
-    params = _legacy_params(module, source)
+def _module_block(module, source, index):
+    block_id = _expect_type(module.get("id"), str, f"{source}: modules[{index}]", "id")
+    kind = _expect_type(module.get("type"), str, _block_where(source, block_id), "type", required=True)
+    where = _block_where(source, block_id, kind)
+    params = _legacy_params(module, where, source)
     block = Block(id=block_id, type=LEGACY_TYPES.get(kind, kind), params=params, source_type=kind)
-    for branch in module.get("branches") or []:
-        _add_legacy_branch(block, branch, source)
+    for number, branch in enumerate(_expect_objects(module.get("branches"), where, "branches")):
+        _add_legacy_branch(block, branch, source, where, f"branches[{number}]")
     return block
 
 
-def _add_legacy_branch(block, branch, source):
-    condition, target = branch.get("condition"), branch.get("transition")
+def _add_legacy_branch(block, branch, source, where, name):
+    condition = _expect_type(branch.get("condition"), str, where, f"{name}.condition")
+    target = _expect_type(branch.get("transition"), str, where, f"{name}.transition")
     if condition == SUCCESS:
         block.next = target
     elif condition in _LEGACY_ERRORS:
         block.errors[_LEGACY_ERRORS[condition]] = target
     elif condition in _LEGACY_RESULTS or condition == "Evaluate":
         if condition == "Evaluate":
-            operator = _operator(source, block.id, branch.get("conditionType"))
+            operator = _expect_type(branch.get("conditionType"), str, where, f"{name}.conditionType")
+            operator = _operator(source, block.id, operator)
             operands = (str(branch.get("conditionValue")),)
         else:
             operator, operands = "Equals", (_LEGACY_RESULTS[condition],)
@@ -393,10 +468,15 @@ def _reference(param):
     return f"$.{_LEGACY_NAMESPACES.get(namespace, namespace)}.{value}"
 
 
-def _legacy_params(module, source):
+def _legacy_params(module, where, source):
     """Legacy `parameters` (name/value/key/namespace) as flow-language Parameters."""
     kind, target = module.get("type"), module.get("target")
-    raw = [p for p in module.get("parameters") or [] if isinstance(p, dict)]
+    raw = _expect_objects(module.get("parameters"), where, "parameters")
+    for number, param in enumerate(raw):
+        for part in ("name", "key", "namespace"):
+            _expect_type(param.get(part), str, where, f"parameters[{number}].{part}")
+        if param.get("namespace"):   # a reference names an attribute
+            _expect_type(param.get("value"), str, where, f"parameters[{number}].value")
     named = {p.get("name"): p for p in raw}
     value = {name: _reference(p) for name, p in named.items()}
     if kind == "Transfer" and target not in (None, "Queue"):
