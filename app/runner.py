@@ -145,8 +145,8 @@ class OfflineRunner:
             extra["coverage"] = this_call.to_json()
         if line.end_reason == "call-length limit":
             extra["endReason"] = f"call-length limit ({self.network.max_call_seconds:g} s of call)"
-        self.runs.annotate(run_id, **extra)
-        self.runs.stop(run_id, "stalled", f"the call ended ({line.end_reason}) but the run did not close")
+        self.runs.stop(run_id, "stalled", f"the call ended ({line.end_reason}) but the run did not close",
+                       **extra)
         if self.reporter:
-            self.reporter.finished(self.store.get(run_id))
+            self.reporter.finished(self.runs.session(run_id).document())
         self._start_next()

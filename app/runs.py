@@ -2,8 +2,8 @@
 
 Webhook threads come and go; a run outlives them. This registry maps a run id (in our webhook
 URLs) and a CallSid (in Twilio's requests) to its `CallSession`, serializes each session's
-changes with its own lock, saves the run after every change, and lets a runner wait for runs to
-finish.
+changes with its own lock, saves the run after every change, and tells listeners (the console,
+the live runner) of each change.
 """
 import logging
 import threading
@@ -11,7 +11,7 @@ import time
 import uuid
 from collections import deque
 
-from app.engine import CallSession
+from app.engine import TWILIO_FAILURES, CallSession
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,6 @@ class RunManager:
         self._locks = {}             # run id -> Lock
         self._queue = deque()        # run ids waiting for a call nobody placed from here
         self._lock = threading.Lock()
-        self._finished = threading.Condition(self._lock)
         self.listeners = []          # callables(session) told after every change
 
     def create(self, suite, target=None, extra=None, queue=False):
@@ -41,10 +40,6 @@ class RunManager:
     def session(self, run_id):
         return self._sessions.get(run_id)
 
-    def queued(self):
-        with self._lock:
-            return len(self._queue)
-
     def answer(self, call_sid, run_id=None):
         """/voice: start or resume this call's run; (run id, reply), or None with nothing to run."""
         run_id = self._run_for_call(call_sid, run_id)
@@ -57,11 +52,10 @@ class RunManager:
 
     def partial(self, run_id, call_sid, step, text):
         """Keep a partial transcript; False for an unknown call. Not saved: nothing was judged."""
-        session = self._sessions.get(run_id)
-        if session is None or session.call_sid != call_sid:
+        if self._session_for(run_id, call_sid) is None:
             return False
         with self._locks[run_id]:
-            session.partial(step, text)
+            self._sessions[run_id].partial(step, text)
         return True
 
     def silence(self, run_id, call_sid, step):
@@ -72,12 +66,16 @@ class RunManager:
         run_id = self._by_call.get(call_sid) or (run_id if run_id in self._sessions else None)
         if run_id is None:
             return False
-        if status in ("completed", "busy", "no-answer", "failed", "canceled"):
+        if status == "completed" or status in TWILIO_FAILURES:
             self._change(run_id, lambda session: session.call_ended(status))
         return True
 
     def stop(self, run_id, status, reason, **extra):
-        """Close a run from outside (refused, stalled, interrupted), keeping any extra keys."""
+        """Close a run from outside (refused, stalled, interrupted), keeping any extra keys.
+        A run already closed, with nothing to add, is left alone (no save)."""
+        if self._sessions[run_id].finished and not extra:
+            return
+
         def close(session):
             session.extra.update(extra)
             session.stop(status, reason)
@@ -86,17 +84,6 @@ class RunManager:
     def annotate(self, run_id, **extra):
         """Add keys to a run's document (transcript, coverage, ...), final or not."""
         self._change(run_id, lambda session: session.extra.update(extra))
-
-    def wait(self, run_ids, timeout=None):
-        """Block until every run in `run_ids` is finished, or `timeout` passes; True if all did."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        with self._finished:
-            while not all(self._sessions[r].finished for r in run_ids):
-                left = None if deadline is None else deadline - time.monotonic()
-                if left is not None and left <= 0:
-                    return False
-                self._finished.wait(left)
-        return True
 
     def _run_for_call(self, call_sid, run_id):
         with self._lock:
@@ -111,9 +98,15 @@ class RunManager:
             self._by_call[call_sid] = run_id
             return run_id
 
-    def _for_call(self, run_id, call_sid, change):
+    def _session_for(self, run_id, call_sid):
+        """The run's session if this call is the one answering it (or none has yet)."""
         session = self._sessions.get(run_id)
         if session is None or (session.call_sid and session.call_sid != call_sid):
+            return None
+        return session
+
+    def _for_call(self, run_id, call_sid, change):
+        if self._session_for(run_id, call_sid) is None:
             return None
         return self._change(run_id, change)
 
@@ -124,7 +117,4 @@ class RunManager:
             self.store.save(session.document())
         for listener in self.listeners:
             listener(session)
-        if session.finished:
-            with self._finished:
-                self._finished.notify_all()
         return result
