@@ -7,12 +7,12 @@ A suite set that never takes a flow's error branches has not tested them; this s
 class Coverage:
     def __init__(self, flow):
         self.block_ids = list(flow.block_ids)
-        self.branches = [tuple(branch) for branch in flow.branches]
+        self.branches = flow.branches
         self.visited, self.taken = set(), set()
 
     def add(self, visited_blocks, taken_branches):
         self.visited |= set(visited_blocks)
-        self.taken |= {tuple(branch) for branch in taken_branches}
+        self.taken |= set(taken_branches)
 
     @property
     def missed_blocks(self):

@@ -22,9 +22,14 @@ _TAG = re.compile(r"<[^>]+>")
 _NOT_WORD = re.compile(r"[^\w\s]|_")
 
 
+def strip_markup(text):
+    """Text as spoken: SSML/XML tags removed, white space collapsed."""
+    return " ".join(_TAG.sub(" ", text or "").split())
+
+
 def normalize(text):
     """Lower-case, drop markup and punctuation, collapse spaces, and spell numbers as digits."""
-    text = _TAG.sub(" ", text or "").lower().replace("'", "")
+    text = strip_markup(text).lower().replace("'", "")
     words = _NOT_WORD.sub(" ", text).split()
     return " ".join(_numbers_to_digits(words))
 

@@ -18,7 +18,7 @@ from app.simulator.connect_flow import load_flow
 from app.simulator.connect_leg import ConnectFlowLeg
 from app.simulator.fetch import HttpFetcher
 from app.simulator.lex import LexBot
-from app.simulator.network import IVR_NUMBER, CALLER_NUMBER, VirtualNetwork, call_params, new_call_sid
+from app.simulator.network import VirtualNetwork, call_params, new_call_sid
 from app.simulator.recognizer import Recognizer
 from app.simulator.twiml_leg import TwimlLeg
 
@@ -46,6 +46,7 @@ class IvrFactory:
     def __init__(self, clock, hours_open=True, lambda_responses=None):
         self.clock, self.hours_open, self.lambda_responses = clock, hours_open, lambda_responses
         self._flows, self._bots = {}, {}
+        self._http = None   # one keep-alive session for every TwiML target of the run
 
     def flow(self, path):
         if path not in self._flows:
@@ -55,14 +56,18 @@ class IvrFactory:
     def maker(self, target):
         """A function line -> IVR endpoint; loading errors surface here, before the call."""
         if target.kind == "twiml":
-            return lambda line: TwimlLeg(self.clock, line, HttpFetcher(), target.value,
-                                         call_params(new_call_sid(), "inbound", CALLER_NUMBER, IVR_NUMBER),
-                                         name="ivr")
+            self._http = self._http or HttpFetcher()
+            return lambda line: TwimlLeg(self.clock, line, self._http, target.value,
+                                         call_params(new_call_sid(), "inbound"), name="ivr")
         flow = self.flow(target.value)
         bot = self._bot(target.lex_bot) if target.lex_bot else None
         return lambda line: ConnectFlowLeg(self.clock, line, flow, lex_bot=bot,
                                            lambda_responses=self.lambda_responses,
                                            hours_open=self.hours_open)
+
+    def close(self):
+        if self._http:
+            self._http.close()
 
     def _bot(self, path):
         if path not in self._bots:
@@ -98,6 +103,7 @@ class OfflineRunner:
         for _ in range(self.concurrency):
             self._start_next()
         self.clock.run(max_events=MAX_EVENTS_PER_CALL * max(1, len(jobs)))
+        self.ivrs.close()
         for run_id in run_ids:
             self.runs.stop(run_id, "stalled", "the simulation ended before the run closed")
         self.store.flush()
@@ -112,9 +118,8 @@ class OfflineRunner:
         except IvrTestError as exc:
             self.runs.stop(run_id, "error", str(exc))
             return run_id
-        if job.target.kind == "flow":
-            flow = self.ivrs.flow(job.target.value)
-            self.coverage.setdefault(job.target.value, Coverage(flow))
+        if job.target.kind == "flow" and job.target.value not in self.coverage:
+            self.coverage[job.target.value] = Coverage(self.ivrs.flow(job.target.value))
         self._pending.append((run_id, job, make, self._noise_key(job)))
         return run_id
 

@@ -28,10 +28,6 @@ class VirtualClock:
         self._queue = []
         self._seq = itertools.count()
 
-    def time(self):
-        """The current virtual time in seconds; pass `clock.time` wherever a clock is injected."""
-        return self.now
-
     def call_later(self, delay, fn, *args):
         return self.call_at(self.now + max(0.0, float(delay)), fn, *args)
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from app.errors import FlowError
@@ -167,11 +168,11 @@ class Flow:
     source: str = "<flow>"
     format: str = "flow-language"
 
-    @property
+    @cached_property
     def block_ids(self):
         return list(self.blocks)
 
-    @property
+    @cached_property
     def branches(self):
         """Every (from_id, label, to_id) of the flow: what coverage is measured against."""
         return [(block.id, label, target) for block in self.blocks.values()

@@ -44,7 +44,7 @@ from pathlib import Path, PurePosixPath
 from rapidfuzz import fuzz, process
 
 from app.errors import LexError
-from app.matching import normalize
+from app.matching import normalize, strip_markup
 
 DEFAULT_CONFIDENCE_THRESHOLD = 0.4
 DEFAULT_CLARIFICATION = "Sorry, can you please repeat that?"
@@ -56,7 +56,6 @@ FALLBACK_SIGNATURE = "AMAZON.FallbackIntent"
 ELICIT_INTENT, ELICIT_SLOT, FULFILLED, FAILED = "ElicitIntent", "ElicitSlot", "Fulfilled", "Failed"
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.-]+)\}")
-_TAG = re.compile(r"<[^>]+>")
 
 
 def min_score(confidence_threshold: float) -> float:
@@ -478,8 +477,9 @@ def _reading(where):
         raise LexError(f"{where}: unexpected structure ({type(exc).__name__}: {exc})") from exc
 
 
-def _strip_markup(text):
-    return " ".join(_TAG.sub(" ", text).split()) if text else None
+def _spoken(text):
+    """A prompt as spoken, or None when there is nothing to say."""
+    return strip_markup(text) or None
 
 
 def _threshold(value, where):
@@ -583,7 +583,7 @@ def _v1_message(prompt) -> str | None:
         if isinstance(message, dict) and message.get("content"):
             if message.get("contentType") == "CustomPayload":
                 continue
-            return _strip_markup(message["content"])
+            return _spoken(message["content"])
     return None
 
 
@@ -740,7 +740,7 @@ def _v2_message(spec) -> str | None:
         for kind in ("plainTextMessage", "ssmlMessage"):
             text = (message.get(kind) or {}).get("value")
             if text:
-                return _strip_markup(text)
+                return _spoken(text)
     return None
 
 

@@ -13,18 +13,17 @@ and the line delivers, on the virtual clock, what the other side hears:
 An utterance is delivered whole at its end, even to a listener that began listening halfway:
 recognition works on whole utterances, and our prompts are short.
 """
-import re
+from app.matching import strip_markup
 
 WORDS_PER_MINUTE = 150
 SECONDS_PER_WORD = 60 / WORDS_PER_MINUTE
 DTMF_TONE_SECONDS = 0.25   # one tone plus its gap, as Twilio plays <Play digits>
 DTMF_PAUSE_SECONDS = 0.5   # the 'w' character
-_TAG = re.compile(r"<[^>]+>")
 
 
 def speech_seconds(text):
     """How long it takes to say `text` at about 150 words a minute (markup is not spoken)."""
-    words = len(_TAG.sub(" ", text or "").split())
+    words = len(strip_markup(text).split())
     return max(1, words) * SECONDS_PER_WORD
 
 
@@ -102,7 +101,7 @@ class Line:
 
     def transcribe(self, text, number=0):
         if self.recognizer is None:
-            return _TAG.sub("", text).strip(), 1.0
+            return strip_markup(text), 1.0
         return self.recognizer.transcribe(text, key=f"{self.noise_key}:{number}")
 
     def play_digits(self, party, digits, on_done=None):

@@ -8,10 +8,9 @@ utterance's key, so the same seed always gives the same transcript, whatever the
 import random
 import re
 
-from app.matching import NUMBER_WORDS
+from app.matching import NUMBER_WORDS, strip_markup
 
 NOISE_MODES = ("off", "realistic")
-_TAG = re.compile(r"<[^>]+>")
 _PUNCT = re.compile(r"[^\w\s']")
 _DIGIT_WORDS = {str(value): word for word, value in NUMBER_WORDS.items() if value < 10}
 
@@ -24,7 +23,7 @@ class Recognizer:
 
     def transcribe(self, text, key=""):
         """Return (transcript, confidence) for one utterance."""
-        text = " ".join(_TAG.sub(" ", text or "").split())
+        text = strip_markup(text)
         if self.noise == "off":
             return text, 1.0
         rng = random.Random(f"{self.seed}|{key}|{text}")
