@@ -8,6 +8,9 @@ from app.runs import RunManager
 from app.store import ResultStore
 
 MAX_REQUEST_BYTES = 64 * 1024
+# waitress options for every webhook server (serve, live runs): bodies past the limit are
+# refused by waitress itself, before it buffers them.
+SERVER_OPTIONS = {"threads": 16, "max_request_body_size": MAX_REQUEST_BYTES}
 
 
 def create_app(test_config=None):

@@ -6,15 +6,14 @@ exits 2; a run where any suite fails exits 1; all passing exits 0.
 import json
 import signal
 import sys
-import time
 from pathlib import Path
 
 import click
 
 from app.config import load_settings
-from app.engine import iso
 from app.errors import IvrTestError
 from app.report import ConsoleReporter, print_summary
+from app.store import open_store
 from app.suite import load_suites
 from app.targets import resolve_target
 
@@ -32,13 +31,6 @@ def settings_or_exit():
 def fail(message):
     click.echo(f"error: {message}", err=True)
     sys.exit(EXIT_BAD_INPUT)
-
-
-def open_store(path):
-    from app.store import ResultStore
-    store = ResultStore(path)
-    store.interrupt_unfinished(iso(time.time()))
-    return store
 
 
 @click.group(invoke_without_command=True)
@@ -158,7 +150,7 @@ def serve(host, port, suite_paths, db):
     """Serve the webhooks; calls placed elsewhere take the queued suites in order."""
     from waitress import serve as waitress_serve
 
-    from app import MAX_REQUEST_BYTES, create_app
+    from app import SERVER_OPTIONS, create_app
     settings = settings_or_exit()
     loaded, errors = load_suites(suite_paths or [DEFAULT_SUITES])
     for error in errors:
@@ -174,7 +166,7 @@ def serve(host, port, suite_paths, db):
         click.echo("warning: TWILIO_AUTH_TOKEN is not set, so requests are not signature-checked")
     signal.signal(signal.SIGTERM, stop_on_sigterm)
     try:
-        waitress_serve(app, host=host, port=port, threads=16, max_request_body_size=MAX_REQUEST_BYTES)
+        waitress_serve(app, host=host, port=port, **SERVER_OPTIONS)
     finally:
         store.close()
 

@@ -38,7 +38,7 @@ def load_settings(env=None, dotenv_path=".env"):
     settings["TWILIO_CPS"] = _positive_float(settings, "TWILIO_CPS")
     settings["VALIDATE_SIGNATURES"] = _flag(settings, "VALIDATE_SIGNATURES")
     settings["DASHBOARD"] = _flag(settings, "DASHBOARD")
-    settings["LIVE_DEADLINE_MARGIN"] = _positive_float(settings, "LIVE_DEADLINE_MARGIN")
+    settings["LIVE_DEADLINE_MARGIN"] = _positive_float(settings, "LIVE_DEADLINE_MARGIN", zero_ok=True)
     settings["PUBLIC_URL"] = settings["PUBLIC_URL"].rstrip("/")
     return settings
 
@@ -50,13 +50,14 @@ def _integer(settings, key):
         raise ConfigError(f"{key}: expected a whole number, got {settings[key]!r}") from None
 
 
-def _positive_float(settings, key):
+def _positive_float(settings, key, zero_ok=False):
     try:
         value = float(settings[key])
     except ValueError:
-        value = 0
-    if value <= 0:
-        raise ConfigError(f"{key}: expected a number greater than 0, got {settings[key]!r}")
+        value = -1
+    if value < 0 or (value == 0 and not zero_ok) or value != value:
+        least = "0 or more" if zero_ok else "greater than 0"
+        raise ConfigError(f"{key}: expected a number {least}, got {settings[key]!r}")
     return value
 
 

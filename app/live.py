@@ -22,7 +22,6 @@ handled here:
   `no-answer` if it was never answered, else `stalled`, and the call is hung up.
 """
 import logging
-import os
 import threading
 import time
 from collections import Counter, deque
@@ -35,10 +34,11 @@ from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from app import create_app
+from app import SERVER_OPTIONS, create_app
 from app.errors import ConfigError
 from app.runner import OfflineResult
 from app.tunnel import open_tunnel
+from app.webhooks import SIGNATURE_ERROR
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,6 @@ REST_TIMEOUT_SECONDS = 15
 PACING_HEADROOM_SECONDS = 0.01  # so network jitter never lands two creations closer than 1/CPS
 TICK_SECONDS = 0.1
 POLL_SECONDS = 2.0              # how often the REST API is asked about each open call
-SIGNATURE_ERROR = "X-Twilio-Signature did not validate"   # app.webhooks' 403 description
 SIGNATURE_REJECTED = ("webhook requests were rejected: X-Twilio-Signature did not validate "
                       "(check TWILIO_AUTH_TOKEN and PUBLIC_URL)")
 UNREACHED = ("the call ended without reaching our webhooks (check that PUBLIC_URL leads to this "
@@ -66,12 +65,12 @@ def run_live(jobs, store, settings, reporter, concurrency=1):
     case. Ctrl-C marks the unfinished runs interrupted, hangs their calls up and returns.
     """
     check_credentials(settings)
-    margin = deadline_margin(settings)
+    margin = settings["LIVE_DEADLINE_MARGIN"]
     started = time.perf_counter()
     with ExitStack() as cleanup:
         rejected = Counter()
         app = webhook_app(store, settings, rejected)
-        server = WebhookServer(app, live_host(settings), settings["PORT"])
+        server = WebhookServer(app, settings["LIVE_HOST"], settings["PORT"])
         cleanup.callback(server.stop)
         server.start()
         public = public_url(settings, server.port, cleanup)
@@ -97,36 +96,10 @@ def check_credentials(settings):
                           "(see .env.example)")
 
 
-def _setting(settings, key, default):
-    """A setting app.config may not list yet: the settings dict, then the environment."""
-    value = settings.get(key)
-    if value in (None, ""):
-        value = os.environ.get(key, "").strip()
-    return value if value not in (None, "") else default
-
-
-def deadline_margin(settings):
-    """LIVE_DEADLINE_MARGIN seconds (default 60), the slack on top of the steps' timeouts."""
-    raw = _setting(settings, "LIVE_DEADLINE_MARGIN", DEFAULT_DEADLINE_MARGIN)
-    try:
-        value = float(raw)
-    except (TypeError, ValueError):
-        value = -1
-    if value < 0:
-        raise ConfigError(f"LIVE_DEADLINE_MARGIN: expected seconds (0 or more), got {raw!r}")
-    return value
-
-
-def live_host(settings):
-    """Where the webhook server listens: loopback (a tunnel or a local proxy forwards to it)
-    unless LIVE_HOST says otherwise, e.g. 0.0.0.0 behind a proxy on another machine."""
-    return _setting(settings, "LIVE_HOST", "127.0.0.1")
-
-
 def public_url(settings, port, cleanup):
     """PUBLIC_URL, or an ngrok tunnel to `port` that `cleanup` closes when the run ends."""
     if settings.get("PUBLIC_URL"):
-        return settings["PUBLIC_URL"].rstrip("/")
+        return settings["PUBLIC_URL"]
     tunnel = open_tunnel(port, settings.get("NGROK_AUTHTOKEN"))
     cleanup.callback(tunnel.close)
     return tunnel.public_url.rstrip("/")
@@ -143,7 +116,8 @@ def webhook_app(store, settings, rejected):
     @app.errorhandler(403)
     def count_rejection(error):
         run_id = request.args.get("run")
-        if run_id and error.description == SIGNATURE_ERROR:
+        known = run_id and app.extensions["runs"].session(run_id) is not None
+        if known and error.description == SIGNATURE_ERROR:
             rejected[run_id] += 1
         return error
     return app
@@ -160,7 +134,7 @@ class WebhookServer:
         from waitress.server import create_server
         self._map = {}
         try:
-            self._server = create_server(app, map=self._map, host=host, port=port, threads=16)
+            self._server = create_server(app, map=self._map, host=host, port=port, **SERVER_OPTIONS)
         except OSError as exc:
             raise ConfigError(f"cannot listen on {host}:{port} for Twilio's webhooks "
                               f"({exc.strerror or exc}): set PORT to a free port") from None

@@ -12,7 +12,6 @@ its own run. Failures print the step, expected vs heard and the score, never a t
 """
 import json
 import os
-import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -198,11 +197,9 @@ def job_for(suite, config, env_target):
 
 def run_offline(jobs, config, default_db):
     """One OfflineRunner for the whole batch, storing runs where the CLI does."""
-    from app.engine import iso
     from app.runner import OfflineRunner
-    from app.store import ResultStore
-    store = ResultStore(config.getoption("ivr_db") or default_db)
-    store.interrupt_unfinished(iso(time.time()))
+    from app.store import open_store
+    store = open_store(config.getoption("ivr_db") or default_db)
     try:
         result = OfflineRunner(store, seed=config.getoption("ivr_seed")).run(jobs)
     finally:

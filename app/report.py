@@ -43,16 +43,11 @@ def score_reason(result):
     return f"{score}{result.get('reason') or 'failed'}"
 
 
-def describe_failure(result):
-    """Expected vs heard for a failed step, with the score and the reason (two lines)."""
-    return (f"step {result['step']}: expected {expected_text(result)}\n"
-            f"    heard {heard_text(result)} ({score_reason(result)})")
-
-
-def failure_line(result):
-    """The same as `describe_failure` on one line, for a table cell a CI log keeps whole."""
-    return (f"step {result['step']}: expected {expected_text(result)}, "
-            f"heard {heard_text(result)} ({score_reason(result)})")
+def failure_line(result, sep=", ", score_sep=" "):
+    """Expected vs heard for a failed step, with the score and the reason; one line by default,
+    or split with `sep`/`score_sep` for a narrow table column."""
+    return (f"step {result['step']}: expected {expected_text(result)}{sep}"
+            f"heard {heard_text(result)}{score_sep}({score_reason(result)})")
 
 
 def first_failure(doc):
@@ -78,8 +73,7 @@ def failure_cell(doc):
     failure = first_failure(doc) if not passed(doc) else None
     if failure is None:
         return why_failed(doc)
-    return (f"step {failure['step']}: expected {expected_text(failure)}\n"
-            f"heard {heard_text(failure)}\n({score_reason(failure)})")
+    return failure_line(failure, sep="\n", score_sep="\n")
 
 
 def step_detail(result):

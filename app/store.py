@@ -91,6 +91,14 @@ def _meta(document, offset):
     return document.get("status"), "" if start is None else str(start), offset, summary
 
 
+def open_store(path):
+    """The store a command runs with: runs a stopped process left open are marked interrupted."""
+    from app.engine import iso
+    store = ResultStore(path)
+    store.interrupt_unfinished(iso(time.time()))
+    return store
+
+
 class ResultStore:
     """All runs, one document each, keyed by `unique_id`."""
 

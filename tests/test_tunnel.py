@@ -74,9 +74,7 @@ def live_settings(standin, **overrides):
            "TWILIO_API_BASE": standin.base_url, "PUBLIC_URL": "", "NGROK_AUTHTOKEN": "ngrok-token",
            "PORT": "0", "TWILIO_CPS": "50", "LIVE_DEADLINE_MARGIN": "10"}
     env.update(overrides)
-    settings = load_settings(env=env)
-    settings["LIVE_DEADLINE_MARGIN"] = env["LIVE_DEADLINE_MARGIN"]
-    return settings
+    return load_settings(env=env)
 
 
 def sample_jobs():
