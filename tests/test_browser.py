@@ -16,7 +16,7 @@ from app import create_app
 from app.dashboard import register
 from tests.test_dashboard import FAILING, ROOT, SAMPLES, run_suites
 
-webdriver = pytest.importorskip("selenium.webdriver", reason="pip install -r requirements-dev.txt")
+from selenium import webdriver  # noqa: E402 - never skipped: scripts/test.sh installs it
 from selenium.webdriver.chrome.options import Options  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402

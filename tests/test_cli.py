@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -28,8 +29,9 @@ def test_run_with_no_suites_runs_the_samples_and_exits_0(invoke):
 def test_failing_suite_exits_1_and_shows_expected_heard_and_score(invoke):
     result = invoke("run", "examples/failing/wrong_greeting.json")
     assert result.exit_code == 1
-    assert "step 1" in result.output and "expected" in result.output
-    assert "heard" in result.output and "score" in result.output
+    assert 'step 1: expected "Welcome to the terrible phone center, press 9 for complaints."' in result.output
+    assert 'heard "hello and welcome' in result.output
+    assert re.search(r"score 0\.\d\d, no-match", result.output)
 
 
 def test_transcript_lines_are_printed(invoke):
@@ -48,7 +50,7 @@ def test_broken_suite_exits_2_but_the_others_still_run(invoke, tmp_path):
 
 def test_unknown_target_exits_2_without_a_traceback(invoke):
     result = invoke("run", "--target", "nowhere.json")
-    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
     assert "not a flow export file or folder" in result.output
 
 

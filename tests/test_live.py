@@ -100,6 +100,7 @@ def test_every_sample_suite_passes_as_a_live_call(standin, tmp_path):
     runs = stored_runs(db)
     assert len(runs) == SAMPLE_SUITES
     public = env["PUBLIC_URL"]
+    assert len(twilio.creations) == SAMPLE_SUITES
     for when, form in twilio.creations:
         run_id = form["Url"][0].split("run=")[1]
         assert form["To"] == [TARGET] and form["From"] == [FROM]
@@ -121,6 +122,7 @@ def test_a_wrong_auth_token_fails_the_runs_with_the_signature_message(standin, t
     db = tmp_path / "db.json"
     done = run_main(live_env(twilio, db), "--target", TARGET, "--db", str(db))
     assert done.returncode == 1, done.stdout + done.stderr
+    assert len(stored_runs(db)) == SAMPLE_SUITES
     for doc in stored_runs(db).values():
         assert doc["status"] == "failed"
         assert doc["endReason"] == SIGNATURE_REJECTED
@@ -222,29 +224,21 @@ def test_an_ivr_that_hangs_up_with_steps_left_fails_them_with_call_ended(standin
     assert doc["results"][-1]["reason"] == "call ended"
 
 
-def test_a_call_never_answered_is_closed_at_its_deadline_and_canceled(standin, tmp_path):
-    twilio = standin(answer="hold")
+@pytest.mark.parametrize("answer, status, reason, call_status", [
+    ("hold", "no-answer", "no answer within 2 s (deadline)", "canceled"),
+    ("stall", "stalled", "the call did not finish within 2 s", "completed"),
+], ids=["never answered", "hangs after answering"])
+def test_a_call_that_does_not_finish_is_closed_at_its_deadline(standin, tmp_path, answer, status,
+                                                               reason, call_status):
+    twilio = standin(answer=answer)
     db = tmp_path / "db.json"
     suites = write_suites(tmp_path / "suites", [TARGET], [{"expect": "hello", "timeout": 1}])
     done = run_main(live_env(twilio, db, LIVE_DEADLINE_MARGIN="1"), str(suites), "--db", str(db))
     assert done.returncode == 1
     (doc,) = stored_runs(db).values()
-    assert doc["status"] == "no-answer"
-    assert doc["endReason"] == "no answer within 2 s (deadline)"
-    assert twilio.calls[doc["callSid"]].status == "canceled"
-    assert 2 <= done.elapsed < 20
-
-
-def test_a_call_that_hangs_after_answering_is_stalled_at_its_deadline(standin, tmp_path):
-    twilio = standin(answer="stall")
-    db = tmp_path / "db.json"
-    suites = write_suites(tmp_path / "suites", [TARGET], [{"expect": "hello", "timeout": 1}])
-    done = run_main(live_env(twilio, db, LIVE_DEADLINE_MARGIN="1"), str(suites), "--db", str(db))
-    assert done.returncode == 1
-    (doc,) = stored_runs(db).values()
-    assert doc["status"] == "stalled"
-    assert doc["endReason"].startswith("the call did not finish within 2 s")
-    assert twilio.calls[doc["callSid"]].status == "completed", "the runner hung the call up"
+    assert doc["status"] == status
+    assert doc["endReason"].startswith(reason)
+    assert twilio.calls[doc["callSid"]].status == call_status, "the runner ended the call"
     assert 2 <= done.elapsed < 20
 
 

@@ -35,6 +35,10 @@ def test_every_sample_suite_passes_through_the_realistic_recognizer(store):
     assert len(on_disk) == len(suites)
     doc = next(d for d in on_disk.values() if d["file"].endswith("testSalesCall.json"))
     assert doc["seed"] == 0 and doc["mode"] == "offline" and doc["callSid"].startswith("CA")
+    assert doc["noise"] == "realistic"
+    steps = [r for d in result.documents for r in d["results"]]
+    assert any(r["actualResult"] not in r["expected"] for r in steps)   # the noise reached the matcher
+    assert any(r["score"] < 1.0 for r in steps)
     assert [r["status"] for r in doc["results"]] == ["passed", "passed"]
     assert doc["transcript"][0]["party"] == "ivr"
 
@@ -147,3 +151,18 @@ def test_showtimes_wrong_expectation_fails(store, showtimes_url):
                          {"expect": "You chose Riverside Plaza.", "timeout": 3}], "wrong.json")
     [doc] = run(store, [suite], parse_target(showtimes_url)).documents
     assert doc["status"] == "failed"
+
+
+def test_an_ivr_that_never_stops_talking_fails_the_step_at_the_listen_limit(store, tmp_path):
+    flow = tmp_path / "chatty.json"
+    flow.write_text(json.dumps({"Version": "2019-10-30", "StartAction": "talk", "Actions": [
+        {"Identifier": "talk", "Type": "MessageParticipant",
+         "Parameters": {"Text": "This menu never stops talking to you."},
+         "Transitions": {"NextAction": "talk"}}]}))
+    suite = parse_suite([{"expect": "This menu never stops talking to you.", "then": "press=1",
+                          "timeout": 3}], "chatty-suite.json")
+    [doc] = run(store, [suite], parse_target(str(flow)), noise="off").documents
+    assert doc["status"] == "failed"
+    [step] = doc["results"]
+    assert step["reason"] == "listen-limit" and step["waited"] >= 60
+    assert doc["virtualSeconds"] < 70           # judged at the cap, then the caller hung up

@@ -169,7 +169,7 @@ def test_no_secret_in_a_live_run_through_the_twilio_stand_in(tmp_path):
             twilio.stop()
         assert done.returncode == exit_code, done.stdout + done.stderr
         assert TOKEN not in done.stdout + done.stderr
-        assert not db.exists() or TOKEN not in db.read_text(encoding="utf-8")
+        assert db.exists() and TOKEN not in db.read_text(encoding="utf-8")
 
 
 def test_an_ngrok_failure_does_not_print_the_ngrok_token(monkeypatch):
@@ -276,3 +276,21 @@ def test_the_call_length_limit_is_configurable(tmp_path):
     store.close()
     assert doc["status"] == "failed" and doc["callEnd"] == "call-length limit"
     assert doc["virtualSeconds"] == 60
+
+
+def test_no_secret_appears_in_the_dashboard_or_the_html_report(tmp_path):
+    ngrok_token = "ngrok-5ecret-token-0123456789"
+    store = ResultStore(tmp_path / "db.json")
+    [doc] = OfflineRunner(store).run([Job(load_suite("testSuite/testSalesCall.json"),
+                                          parse_target("aws-connect-contact-flows", "aws-lex-bot"))]).documents
+    app = create_app({"TESTING": True, "STORE": store, "TWILIO_AUTH_TOKEN": TOKEN,
+                      "NGROK_AUTHTOKEN": ngrok_token})
+    client = app.test_client()
+    pages = [client.get("/"), client.get(f"/runs/{doc['unique_id']}")]
+    assert all(page.status_code == 200 for page in pages)
+    from app.dashboard import render_static_report
+    texts = [page.get_data(as_text=True) for page in pages] + [render_static_report([doc])]
+    assert doc["suite"] in texts[0]
+    for text in texts:
+        assert TOKEN not in text and ngrok_token not in text
+    store.close()

@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from app.suite import load_suite
 from tests.phonecall import PUBLIC_URL, sign
 
@@ -65,11 +67,14 @@ def test_repeated_gather_does_not_advance_twice(runs, phone, store):
     assert doc["currentIndex"] == 1 and len(doc["results"]) == 1
 
 
-def test_unknown_call_on_gather_and_status_hangs_up_with_200(client, phone):
+def test_unknown_call_on_gather_and_status_hangs_up_with_200_and_a_warning(client, phone, caplog):
     call = phone([])
     for path in ("/gather?run=nope&step=0", "/status"):
+        caplog.clear()
         response = call.post(path, {"SpeechResult": "x", "CallStatus": "completed"})
         assert response.status_code == 200 and b"<Hangup" in response.data
+        assert [r.levelname for r in caplog.records] == ["WARNING"]
+        assert call.params["CallSid"] in caplog.text
 
 
 def test_status_busy_closes_the_run(runs, phone, store):
@@ -149,3 +154,22 @@ def test_gather_asks_for_partial_results_and_they_count_at_hangup(runs, phone, s
 
 def test_partial_for_unknown_call_is_harmless(phone):
     assert phone([]).post("/partial?run=nope&step=0", {"StableSpeechResult": "x"}).status_code == 204
+
+
+@pytest.mark.parametrize("late", [
+    ("/status", {"CallStatus": "busy"}), ("/status", {"CallStatus": "failed"}),
+    ("/status", {"CallStatus": "no-answer"}), ("/status", {"CallStatus": "canceled"}),
+    ("/status", {"CallStatus": "ringing"}), ("/status", {"CallStatus": "in-progress"}),
+    ("/gather?run={run}&step=1", {"SpeechResult": "something else"}),
+    ("/gather?run={run}&step=1&silence=1", {}),
+    ("/partial?run={run}&step=1", {"StableSpeechResult": "late"}),
+])
+def test_late_requests_change_nothing_in_a_complete_run(runs, phone, store, late):
+    run_id = runs.create(SALES)
+    call = phone([WELCOME, QUESTION], run_id=run_id)
+    call.run()
+    before = store.get(run_id)
+    assert before["status"] == "complete"
+    path, form = late
+    assert call.post(path.format(run=run_id), form).status_code in (200, 204)
+    assert store.get(run_id) == before
