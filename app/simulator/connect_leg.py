@@ -93,7 +93,7 @@ class ConnectFlowLeg(Endpoint):
         if self._done:
             return
         self._reset_wait()
-        by_network = bool(self.line.log) and self.line.log[-1]["party"] == "network"
+        by_network = self.line.ended_by is None
         self.outcome = f"call ended: {reason}" if by_network else "caller hung up"
 
     def on_dtmf(self, digit):

@@ -69,28 +69,27 @@ class FlaskFetcher:
         method, url, form = _prepare(method, url, params)
         parts = urlsplit(url)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        base_url = f"{parts.scheme}://{parts.netloc}" if parts.netloc else "http://localhost"
-        environ = _environ(method, parts, base_url, form)
+        environ = _environ(method, parts, form)
         if self.auth_token:
             signed_url = self.public_url + target if self.public_url else url
             environ["HTTP_X_TWILIO_SIGNATURE"] = sign(self.auth_token, signed_url, form)
         return _call_wsgi(self.app, environ)
 
 
-def _environ(method, parts, base_url, form):
+def _environ(method, parts, form):
     """A WSGI environ for one request, built directly: werkzeug's test client builds the same
     through several layers, and offline runs send thousands of these."""
     body = urlencode(form).encode() if method != "GET" else b""
-    base = urlsplit(base_url)
-    host = base.hostname or "localhost"
-    port = base.port or (443 if base.scheme == "https" else 80)
+    scheme = parts.scheme or "http"
+    host = parts.hostname or "localhost"
+    port = parts.port or (443 if scheme == "https" else 80)
     return {
         "REQUEST_METHOD": method, "SCRIPT_NAME": "", "PATH_INFO": parts.path or "/",
         "QUERY_STRING": parts.query, "SERVER_NAME": host, "SERVER_PORT": str(port),
-        "SERVER_PROTOCOL": "HTTP/1.1", "HTTP_HOST": base.netloc or host,
+        "SERVER_PROTOCOL": "HTTP/1.1", "HTTP_HOST": parts.netloc or host,
         "HTTP_USER_AGENT": USER_AGENT, "CONTENT_TYPE": "application/x-www-form-urlencoded",
         "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body),
-        "wsgi.errors": sys.stderr, "wsgi.url_scheme": base.scheme or "http",
+        "wsgi.errors": sys.stderr, "wsgi.url_scheme": scheme,
         "wsgi.version": (1, 0), "wsgi.multithread": False, "wsgi.multiprocess": False,
         "wsgi.run_once": False, "REMOTE_ADDR": "127.0.0.1",
     }

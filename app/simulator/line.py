@@ -59,6 +59,7 @@ class Line:
         self.parties = ()
         self.log = []            # dicts: {"t", "party", "kind": say|press|hangup, "text"}
         self.closed = False
+        self.ended_by = None
         self.started_at = clock.now
         self.end_reason = None
         self.ended_at = None
@@ -126,6 +127,7 @@ class Line:
             return
         self.record(party, "hangup", reason)
         self.closed, self.end_reason, self.ended_at = True, reason, self.clock.now
+        self.ended_by = party        # None when the network cut the call
         self._speaking.clear()
         for side in self.parties:
             if side is not party:

@@ -58,6 +58,11 @@ def _loops(verb):
     return MAX_LOOPS if count == 0 else count
 
 
+def _method(verb, attribute="method"):
+    """A verb's HTTP method attribute; Twilio's default is POST."""
+    return (verb.get(attribute) or "POST").upper()
+
+
 class GatherState:
     """One <Gather> in progress: plays its nested prompts, then collects digits or speech.
 
@@ -80,8 +85,8 @@ class GatherState:
         self.finish_on_key = verb.get("finishOnKey", "#")
         self.prompts = list(verb)
         partial_url = verb.get("partialResultCallback")
-        self.partial_url = urljoin(leg.document_url, partial_url) if partial_url else None
-        self.partial_method = (verb.get("partialResultCallbackMethod") or "POST").upper()
+        self.partial_url = leg.resolve(partial_url) if partial_url else None
+        self.partial_method = _method(verb, "partialResultCallbackMethod")
         self.phase, self.mode = self.PROMPTING, None
         self.digits, self.utterances, self.speaking = "", [], False
         self.on_result = None
@@ -156,17 +161,17 @@ class GatherState:
         if self.phase == self.DONE or not self.speaking:
             return  # an utterance that began before this Gather listened for speech
         self.speaking = False
-        self.utterances.append((transcript or "", float(confidence)))
+        self.utterances.append(((transcript or "").strip(), float(confidence)))
         self._start_timer("silence", self.speech_timeout, self._submit)
         if self.partial_url:
-            stable = " ".join(text.strip() for text, _ in self.utterances if text.strip())
+            stable = " ".join(text for text, _ in self.utterances if text)
             self.leg.post_partial(self.partial_url, self.partial_method, stable, len(self.utterances))
 
     def result(self):
         """The parameters to post to the action, or None when nothing usable was heard."""
         if self.mode == "dtmf" and self.digits:
             return {"Digits": self.digits}
-        heard = [(text.strip(), conf) for text, conf in self.utterances if text.strip()]
+        heard = [(text, conf) for text, conf in self.utterances if text]
         if self.mode == "speech" and heard:
             return {"SpeechResult": " ".join(text for text, _ in heard),
                     "Confidence": str(round(mean(conf for _, conf in heard), 4))}
@@ -345,17 +350,17 @@ class TwimlLeg(Endpoint):
         self.line.say(self, text, self._guard(self._say, text, times - 1, on_done))
 
     def _redirect(self, verb):
-        target = (verb.text or "").strip()
-        url = urljoin(self.document_url, target) if target else self.document_url
-        self._soon(self._load, (verb.get("method") or "POST").upper(), url, {})
+        self._soon(self._load, _method(verb), self.resolve((verb.text or "").strip()), {})
+
+    def resolve(self, url):
+        """A URL from the document, relative to it; none (or empty) means the document itself."""
+        return urljoin(self.document_url, url) if url else self.document_url
 
     def _hang_up(self, reason, verb):
         self.line.hangup(self, reason)
 
     def _run_gather(self, verb):
-        action = verb.get("action")
-        action = urljoin(self.document_url, action) if action else self.document_url
-        method = (verb.get("method") or "POST").upper()
+        action, method = self.resolve(verb.get("action")), _method(verb)
         post_empty = (verb.get("actionOnEmptyResult") or "false").strip().lower() == "true"
         self._gather = GatherState(self, verb)
         self._gather.start(partial(self._gather_done, action, method, post_empty))
@@ -385,7 +390,7 @@ class TwimlLeg(Endpoint):
             self._gather.stop()
             self._gather = None
         if self.status_callback:
-            duration = round(self.clock.now - getattr(self.line, "started_at", self.clock.now))
+            duration = round(self.clock.now - self.line.started_at)
             self._request(self.status_callback_method, self.status_callback,
                           {"CallDuration": str(int(duration))}, "completed")
 
