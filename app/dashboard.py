@@ -17,6 +17,7 @@ from flask import Blueprint, abort, current_app, render_template, request, url_f
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from app.junit import run_seconds, step_outcomes
+from app.report import entry_text, instruction, parse_iso, party_label
 
 HERE = Path(__file__).parent
 TEMPLATES, STATIC = HERE / "templates", HERE / "static"
@@ -29,7 +30,6 @@ STATUS_KIND = {"complete": "pass", "failed": "fail", "busy": "fail", "no-answer"
                "queued": "running", "in-progress": "running"}
 OUTCOME_KIND = {"passed": "pass", "failure": "fail", "error": "error", "skipped": "skipped"}
 OUTCOME_LABEL = {"passed": "passed", "failure": "failed", "error": "error", "skipped": "not reached"}
-PARTY_LABELS = {"caller": "Caller", "ivr": "IVR", "network": "Network"}
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; "
        "form-action 'self'; frame-ancestors 'none'")
 
@@ -166,11 +166,11 @@ def verdict(view):
 
 def step_rows(doc):
     """Each step: what was expected, what was heard, the verdict, the action and the timings."""
-    start = parse_time(doc.get("startTimestamp"))
+    start = parse_iso(doc.get("startTimestamp"))
     rows = []
     for index, (outcome, result, message) in enumerate(step_outcomes(doc)):
         result = result or {}
-        written = instruction(doc, index)
+        written = instruction(doc, index + 1)
         expected = result.get("expected") or written.get("expect") or []
         rows.append({
             "number": index + 1, "outcome": outcome, "label": OUTCOME_LABEL[outcome],
@@ -189,14 +189,9 @@ def step_rows(doc):
 
 def transcript_rows(doc):
     """The call as lines: time from the start, who, and what was said or pressed."""
-    rows = []
-    for entry in doc.get("transcript") or []:
-        kind, text = entry.get("kind"), entry.get("text")
-        shown = {"press": f"press {text}", "hangup": f"hangs up ({text})"}.get(kind, text)
-        rows.append({"t": entry.get("t") or 0, "party": entry.get("party") or "",
-                     "who": PARTY_LABELS.get(entry.get("party"), entry.get("party") or "?"),
-                     "kind": kind, "text": shown})
-    return rows
+    return [{"t": entry.get("t") or 0, "party": entry.get("party") or "", "who": party_label(entry),
+             "kind": entry.get("kind"), "text": entry_text(entry)}
+            for entry in doc.get("transcript") or []]
 
 
 def coverage_view(coverage):
@@ -235,27 +230,14 @@ def percent(part, whole):
     return round(100 * part / whole) if whole else None
 
 
-def instruction(doc, index):
-    steps = doc.get("instructions") or []
-    step = steps[index] if index < len(steps) else {}
-    return step if isinstance(step, dict) else {}
-
-
-def parse_time(text):
-    try:
-        return datetime.fromisoformat(text) if text else None
-    except (TypeError, ValueError):
-        return None
-
-
 def offset(start, text):
     """Seconds from the run's start to `text` (an ISO time), or None."""
-    moment = parse_time(text)
+    moment = parse_iso(text)
     return (moment - start).total_seconds() if start and moment else None
 
 
 def display_time(text):
-    moment = parse_time(text)
+    moment = parse_iso(text)
     if moment is None:
         return text or ""
     suffix = " UTC" if moment.utcoffset() is not None and not moment.utcoffset() else ""

@@ -14,9 +14,10 @@ One run (one suite file played as one call) is one `<testsuite>`; each step is a
 """
 import json
 import re
-from datetime import datetime
 import xml.etree.ElementTree as ET
 from pathlib import Path
+
+from app.report import describe_entry, duration_seconds, instruction
 
 ROOT_NAME = "ivr-tests"
 NAME_LIMIT = 80
@@ -25,7 +26,6 @@ NEVER_CONNECTED = ("busy", "no-answer", "canceled")
 NOT_THE_IVR = ("error", "interrupted", "stalled")
 STILL_RUNNING = ("queued", "in-progress")
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-PARTY_LABELS = {"caller": "Caller", "ivr": "IVR", "network": "Network"}
 
 
 def write_junit(documents, path):
@@ -170,13 +170,8 @@ def properties(doc):
 
 def transcript_text(doc):
     """The call as `  7.8s  Caller: press 1` lines, for the suite's system-out."""
-    lines = []
-    for entry in doc.get("transcript") or []:
-        label = PARTY_LABELS.get(entry.get("party"), entry.get("party"))
-        text = entry.get("text")
-        text = {"press": f"press {text}", "hangup": f"hangs up ({text})"}.get(entry.get("kind"), text)
-        lines.append(f"{entry.get('t', 0):7.1f}s  {label}: {text}")
-    return "\n".join(lines)
+    return "\n".join(f"{entry.get('t', 0):7.1f}s  {describe_entry(entry)}"
+                     for entry in doc.get("transcript") or [])
 
 
 def expected_text(result, doc, number):
@@ -203,27 +198,14 @@ def classname(doc):
     return clean(path.replace("/", ".") or "suite")
 
 
-def instruction(doc, number):
-    steps = doc.get("instructions") or []
-    step = steps[number - 1] if 0 < number <= len(steps) else {}
-    return step if isinstance(step, dict) else {}
-
-
 def step_timeout(doc, number):
     timeout = instruction(doc, number).get("timeout", DEFAULT_STEP_TIMEOUT)
     return timeout if isinstance(timeout, (int, float)) else DEFAULT_STEP_TIMEOUT
 
 
 def run_seconds(doc):
-    """How long the call took: virtual seconds offline, else from the two timestamps."""
-    if isinstance(doc.get("virtualSeconds"), (int, float)):
-        return max(0.0, float(doc["virtualSeconds"]))
-    try:
-        start = datetime.fromisoformat(doc["startTimestamp"])
-        end = datetime.fromisoformat(doc["endTimeStamp"])
-    except (KeyError, TypeError, ValueError):
-        return 0.0
-    return max(0.0, (end - start).total_seconds())
+    """How long the call took, 0 when unknown (JUnit wants a number)."""
+    return duration_seconds(doc) or 0.0
 
 
 def quoted(text):

@@ -17,14 +17,28 @@ STATUS_STYLES = {"complete": "green", "failed": "red"}
 DETAIL_INDENT = " " * 17
 
 
+def party_label(entry):
+    """`IVR`, `Caller` or `Network` for a transcript entry."""
+    party = entry.get("party")
+    return PARTY_LABELS.get(party, party or "?")
+
+
+def entry_text(entry):
+    """What a transcript entry said or did: the words, `press 1`, or `hangs up (reason)`."""
+    text = entry.get("text")
+    return {"press": f"press {text}", "hangup": f"hangs up ({text})"}.get(entry.get("kind"), text)
+
+
 def describe_entry(entry):
     """One line of a call's transcript: `IVR: ...`, `Caller: press 1`, `Caller: hangs up`."""
-    label = PARTY_LABELS.get(entry["party"], entry["party"])
-    if entry["kind"] == "press":
-        return f"{label}: press {entry['text']}"
-    if entry["kind"] == "hangup":
-        return f"{label}: hangs up ({entry['text']})"
-    return f"{label}: {entry['text']}"
+    return f"{party_label(entry)}: {entry_text(entry)}"
+
+
+def instruction(doc, number):
+    """Step `number` (1-based) as the suite wrote it, or {} when the run does not have it."""
+    steps = doc.get("instructions") or []
+    step = steps[number - 1] if 0 < number <= len(steps) else {}
+    return step if isinstance(step, dict) else {}
 
 
 def expected_text(result):
@@ -90,19 +104,21 @@ def step_detail(result):
     return [f"{DETAIL_INDENT}heard {heard_text(result)}", f"{DETAIL_INDENT}{', '.join(parts)}"]
 
 
-def _timestamp(text):
+def parse_iso(text):
+    """A stored ISO-8601 timestamp as a datetime, or None when it is missing or unreadable."""
     try:
         return datetime.fromisoformat(text) if text else None
-    except ValueError:
+    except (TypeError, ValueError):
         return None
 
 
 def duration_seconds(doc):
-    """How long the call took: virtual seconds offline, wall time between the timestamps live."""
-    if doc.get("virtualSeconds") is not None:
-        return float(doc["virtualSeconds"])
-    start, end = _timestamp(doc.get("startTimestamp")), _timestamp(doc.get("endTimeStamp"))
-    return (end - start).total_seconds() if start and end else None
+    """How long the call took: virtual seconds offline, wall time between the timestamps live;
+    None when neither is known."""
+    if isinstance(doc.get("virtualSeconds"), (int, float)):
+        return max(0.0, float(doc["virtualSeconds"]))
+    start, end = parse_iso(doc.get("startTimestamp")), parse_iso(doc.get("endTimeStamp"))
+    return max(0.0, (end - start).total_seconds()) if start and end else None
 
 
 def format_duration(seconds):
