@@ -75,6 +75,7 @@ def run(suites, target, lex_bot, concurrency, seed, noise, hours, lambda_respons
     color = False if no_color else None
     reporter = ConsoleReporter(quiet=quiet, verbose=verbose, color=color, total=len(jobs))
     store = open_store(db or settings["RESULTS_DB"])
+    reporter.start()      # here, on the main thread: live runs report from webhook threads
     try:
         result = execute(jobs, store, settings, reporter, seed=seed, noise=noise,
                          concurrency=concurrency, hours_open=hours == "open",

@@ -372,7 +372,7 @@ class LiveRunner:
 
     def _report(self, run_id):
         if self.reporter is not None:
-            self.reporter.finished(self.runs.store.get(run_id))
+            self.reporter.finished(self.runs.session(run_id).document())
 
 
 def _tell(reporter, text):

@@ -135,7 +135,7 @@ def over_http(history, concurrency, templates, seconds, think, warmup=1.0):
         for thread in threads:
             thread.join(timeout=seconds + warmup + 60)
         rss = server.peak_rss_mb()
-        code = server.stop(signal.SIGINT)   # SIGINT: serve closes its store (SIGTERM loses the tail)
+        code = server.stop(signal.SIGINT)   # serve closes its store on SIGINT and SIGTERM alike
         stored = read_db(db).values()
         complete = sum(1 for d in stored if d.get("mode") == "serve" and d["status"] == "complete")
         return {"gathers": gathers, "errors": errors, "calls": len(played), "complete": complete,

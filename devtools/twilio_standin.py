@@ -111,12 +111,10 @@ class StandInCall:
     status_callback: str | None
     status_callback_method: str
     events: tuple
-    timeout: str | None
-    created_at: float
     date_created: str
     status: str = "queued"
-    log: list = field(default_factory=list)
-    errors: list = field(default_factory=list)
+    log: list = field(default_factory=list)       # the call's transcript, for tests to inspect
+    errors: list = field(default_factory=list)    # Twilio error codes our leg recorded
     webhooks: list = field(default_factory=list)
 
 
@@ -248,7 +246,7 @@ class TwilioStandIn:
             status_callback=form.get("StatusCallback") or None,
             status_callback_method=(form.get("StatusCallbackMethod") or "POST").upper(),
             events=tuple(form.getlist("StatusCallbackEvent") or ["completed"]),
-            timeout=form.get("Timeout"), created_at=arrived, date_created=created)
+            date_created=created)
 
     def _call(self, account, sid):
         self._authenticate(account)

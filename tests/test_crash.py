@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -47,7 +48,10 @@ for i in range(first, first + 100000):
                     "results": [{"step": 1, "status": "passed"}]})
         if mode == "flush":
             store.flush()
-        print("finished", done["unique_id"], flush=True)
+        # One write() per line (stdout may be unbuffered: print would write the parts one by one,
+        # and a kill between them would leave half a line in the pipe).
+        sys.stdout.write("finished " + done["unique_id"] + "\n")
+        sys.stdout.flush()
 ''' % (NOW, OPEN_AT_ONCE)
 
 
@@ -76,7 +80,9 @@ def kill_in_the_middle(script, db, mode, first, finished_before_kill, rng):
         rest, _ = proc.communicate(timeout=10)
     finally:
         timer.cancel()
-    reported += [line.split()[1] for line in rest.splitlines() if line.startswith("finished")]
+    # Only whole lines count: a line the kill cut short (no newline) was never a report.
+    whole_lines = rest.split("\n")[:-1]
+    reported += [line.split()[1] for line in whole_lines if line.startswith("finished ")]
     assert proc.returncode == -signal.SIGKILL
     return reported
 
@@ -87,7 +93,7 @@ def test_sigkill_mid_write_keeps_the_file_whole_and_every_reported_run(tmp_path,
     script.write_text(WRITER)
     db = tmp_path / "results" / "db.json"
     rng = random.Random(mode)
-    reported, first = [], 0
+    reported, first, interrupted = [], 0, 0
     for round_number in range(4):
         reported += kill_in_the_middle(script, db, mode, first, rng.randint(5, 40), rng)
         table = strict_json(db)["_default"]                 # whole, valid JSON every time
@@ -97,6 +103,7 @@ def test_sigkill_mid_write_keeps_the_file_whole_and_every_reported_run(tmp_path,
         assert not missing, f"round {round_number}: reported finished but not on disk: {missing[:5]}"
         left_open = sorted(run for run, doc in runs.items() if doc["status"] == "in-progress")
         assert len(left_open) <= OPEN_AT_ONCE + 1
+        interrupted += len(left_open)
 
         # The next start (here: a store opened as the CLI opens it) closes what was left open.
         store = ResultStore(db)
@@ -108,6 +115,9 @@ def test_sigkill_mid_write_keeps_the_file_whole_and_every_reported_run(tmp_path,
         assert all(store.get(run)["status"] == "complete" for run in reported)
         store.close()
         first = max(int(run[3:]) for run in runs) + 1
+    # The writer always holds runs open, so the kills must have left some: otherwise the
+    # "marked interrupted" checks above never ran.
+    assert interrupted > 0, "no kill left a run in progress on disk"
     leftovers = [p.name for p in db.parent.iterdir() if p.name != "db.json"]
     assert all(name.startswith(".db.json-") and name.endswith(".tmp") for name in leftovers)
 
@@ -144,6 +154,7 @@ def test_sigkill_of_serve_under_load(tmp_path):
                 seen_complete |= {d["unique_id"] for d in table.values() if d["status"] == "complete"}
             time.sleep(0.02)
     finally:
+        killed_at = time.time()
         server.stop(signal.SIGKILL)
         stop.set()
     for thread in threads:
@@ -161,7 +172,12 @@ def test_sigkill_of_serve_under_load(tmp_path):
     empty.mkdir()
     again = Server(db, empty, token=token)                  # the CLI's open_store runs at start
     again.stop(signal.SIGINT)
+    restarted_by = time.time()
     after = {doc["unique_id"]: doc for doc in read_db(db).values()}
     assert {run for run, doc in after.items() if doc["status"] == "interrupted"} == left_open
-    assert all(after[run]["endTimeStamp"] for run in left_open)
+    for run in left_open:                                   # "interrupted" with the restart's time
+        stamp = datetime.fromisoformat(after[run]["endTimeStamp"])
+        assert stamp.tzinfo is not None, after[run]["endTimeStamp"]
+        assert killed_at - 1 <= stamp.timestamp() <= restarted_by + 1, \
+            (after[run]["endTimeStamp"], killed_at, restarted_by)
     assert all(after[run] == runs[run] for run in runs if run not in left_open)

@@ -4,7 +4,6 @@ webhook server over real HTTP. Nothing leaves 127.0.0.1, and every wait is bound
 """
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from app.live import SIGNATURE_REJECTED, STATUS_EVENTS, WebhookServer
 from app.simulator.fetch import HttpFetcher
 from app.simulator.network import call_params
 from app.suite import load_suites
+from bench._util import free_port
 from devtools.twilio_standin import TwilioStandIn
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,12 +30,6 @@ TARGET = "+15551234567"
 REFUSED = "+15559990000"
 RUN_TIMEOUT = 60
 SAMPLE_SUITES = 5
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
