@@ -4,6 +4,7 @@ the answer is a clear error or a valid result, never a crash, a 500 or a hang.
 Bounded so CI stays fast: few examples per property, no deadline (a slow CI machine is not a bug).
 """
 import json
+import re
 import xml.etree.ElementTree as ET
 from urllib.parse import urlencode
 
@@ -19,7 +20,8 @@ from app.simulator.connect_leg import ConnectFlowLeg
 from app.simulator.lex import LexBot
 from app.simulator.line import Endpoint, Line
 from app.store import ResultStore
-from app.suite import Suite, parse_suite
+from app.matching import DEFAULT_THRESHOLD, MATCH_MODES
+from app.suite import DEFAULT_TIMEOUT, MAX_TIMEOUT, Suite, parse_suite
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 TOKEN = "fuzz-token-0123456789abcdef"
@@ -50,25 +52,100 @@ STEP_VALUES = {
     "threshold": st.one_of(st.floats(allow_nan=True, allow_infinity=True), JSON),
 }
 STEP = st.fixed_dictionaries({}, optional={**STEP_VALUES, "expct": JSON})
+
+# Well-formed steps, as the format documents them: a non-empty phrase or list of phrases, then
+# null / press=DIGITS / say=TEXT / hangup, a timeout in (0, 60], a known match mode, a threshold
+# in [0, 1]. Each of these must load, and load as written.
+PHRASE = TEXT.filter(lambda text: text.strip())
+GOOD_THEN = st.one_of(
+    st.none(),
+    st.text("0123456789*#wW", min_size=1, max_size=8).map(lambda digits: "press=" + digits),
+    PHRASE.map(lambda text: "say=" + text),
+    st.sampled_from(["hangup", "HANGUP", " Hangup "]))
+GOOD_NUMBERS = {
+    "timeout": st.one_of(st.integers(1, MAX_TIMEOUT),
+                         st.floats(0, MAX_TIMEOUT, exclude_min=True, allow_nan=False)),
+    "threshold": st.one_of(st.integers(0, 1), st.floats(0, 1, allow_nan=False)),
+}
+PLAIN_STEP = st.fixed_dictionaries(
+    {"expect": st.one_of(PHRASE, st.lists(PHRASE, min_size=1, max_size=3))},
+    optional={"then": GOOD_THEN, "match": st.sampled_from([m for m in MATCH_MODES if m != "regex"]),
+              **GOOD_NUMBERS})
+REGEX_STEP = st.fixed_dictionaries(                        # escaped text: always a valid pattern
+    {"expect": st.lists(PHRASE.map(re.escape), min_size=1, max_size=3), "match": st.just("regex")},
+    optional={"then": GOOD_THEN, **GOOD_NUMBERS})
+GOOD_STEP = PLAIN_STEP | REGEX_STEP
+GOOD_SUITE = st.one_of(
+    st.lists(GOOD_STEP, min_size=1, max_size=4),
+    st.fixed_dictionaries({"steps": st.lists(GOOD_STEP, min_size=1, max_size=4)},
+                          optional={"name": TEXT, "description": TEXT, "target": st.none() | TEXT}),
+)
 SUITE = st.one_of(
     JSON,
     st.lists(STEP, max_size=4),
     st.fixed_dictionaries({"steps": st.lists(STEP, max_size=4)},
                           optional={"name": JSON, "description": JSON, "target": JSON, "extra": JSON}),
+    GOOD_SUITE,
 )
 
 
-@FUZZ
-@given(SUITE)
-@example([{"expect": ["a(b"], "match": "regex", "then": None}])
-@example([{"expect": "hello", "then": "press=1", "timeout": 3}])
-def test_any_suite_json_is_a_suite_or_a_suite_error(data):
-    try:
-        suite = parse_suite(data, "fuzz.json")
-    except SuiteError as exc:
-        assert str(exc).startswith("fuzz.json: ")
-        return
-    assert isinstance(suite, Suite) and suite.steps
+def expected_action(then):
+    """(kind, str) of a valid `then`, read from the documented format (not from app.suite)."""
+    if then is None:
+        return "none", "null"
+    if then.strip().lower() == "hangup":
+        return "hangup", "hangup"
+    kind, _, value = then.partition("=")
+    return (kind, f"press={value}") if kind == "press" else (kind, f"say={value.strip()}")
+
+
+def assert_loaded_as_written(suite, data):
+    """A suite that loaded holds the input's steps, in order, with the input's values."""
+    raw_steps = data["steps"] if isinstance(data, dict) else data
+    assert isinstance(suite, Suite) and len(suite.steps) == len(raw_steps) > 0
+    if isinstance(data, dict):
+        assert suite.name == (data.get("name") or "fuzz.json")
+        assert suite.description == (data.get("description") or "")
+        assert suite.target == data.get("target")
+    for step, raw in zip(suite.steps, raw_steps):
+        kind, text = expected_action(raw.get("then"))
+        assert (step.then.kind, str(step.then)) == (kind, text), (raw, step.then)
+        expect = raw.get("expect")
+        assert step.expect == (() if expect is None else (expect,) if isinstance(expect, str)
+                               else tuple(expect))
+        assert step.match == raw.get("match", "fuzzy")
+        assert step.timeout == raw.get("timeout", DEFAULT_TIMEOUT)
+        assert step.threshold == raw.get("threshold", DEFAULT_THRESHOLD)
+        assert step.instruction == raw
+
+
+def test_any_suite_json_is_a_suite_or_a_suite_error():
+    outcomes = {"suite": 0, "error": 0}
+
+    @FUZZ
+    @given(SUITE)
+    @example([{"expect": ["a(b"], "match": "regex", "then": None}])
+    @example([{"expect": "hello", "then": "press=1", "timeout": 3}])
+    def check(data):
+        try:
+            suite = parse_suite(data, "fuzz.json")
+        except SuiteError as exc:
+            assert str(exc).startswith("fuzz.json: ")
+            outcomes["error"] += 1
+            return
+        assert_loaded_as_written(suite, data)
+        outcomes["suite"] += 1
+    check()
+    # Both branches ran on generated input, not only on the @examples: about a quarter of the
+    # inputs come from GOOD_SUITE, so at least one in ten must be a valid suite.
+    total = outcomes["suite"] + outcomes["error"]
+    assert outcomes["suite"] >= total / 10 and outcomes["error"] >= total / 2, outcomes
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(GOOD_SUITE)
+def test_a_well_formed_suite_always_loads_as_written(data):
+    assert_loaded_as_written(parse_suite(data, "fuzz.json"), data)
 
 
 def test_a_regex_with_a_huge_repeat_is_a_suite_error():
