@@ -137,9 +137,10 @@ def test_any_suite_json_is_a_suite_or_a_suite_error():
         outcomes["suite"] += 1
     check()
     # Both branches ran on generated input, not only on the @examples: about a quarter of the
-    # inputs come from GOOD_SUITE, so at least one in ten must be a valid suite.
+    # inputs come from GOOD_SUITE (measured: 25-45 % valid), so at least one in eight must be a
+    # valid suite, and at least a quarter an error.
     total = outcomes["suite"] + outcomes["error"]
-    assert outcomes["suite"] >= total / 10 and outcomes["error"] >= total / 2, outcomes
+    assert outcomes["suite"] >= total / 8 and outcomes["error"] >= total / 4, outcomes
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -430,20 +431,100 @@ class SilentCaller(Endpoint):
     name = "caller"
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(FLOW_LANGUAGE | ANY_FLOW_LANGUAGE, st.booleans(), st.booleans())
-def test_a_valid_random_flow_ends_against_a_silent_caller(data, with_bot, hours_open):
-    try:
-        flow = parse_flow(data, source="fuzz-flow.json")
-    except FlowError:
-        return
-    clock = VirtualClock()
-    line = Line(clock, call_id="fuzz")
-    ivr = ConnectFlowLeg(clock, line, flow, lex_bot=sample_bot() if with_bot else None,
-                         lambda_responses={"lookup": {"x": "1"}}, hours_open=hours_open,
-                         max_blocks=200)
-    line.connect(SilentCaller(), ivr)
-    clock.run(max_events=50_000)
-    assert line.closed, f"the call did not end: {ivr.blocks_run} blocks, {len(line.log)} log entries"
-    assert ivr.outcome and clock.pending() == 0
-    assert ivr.blocks_run <= 200
+# Flows that load: every block of a supported type with parameters it plausibly holds, and
+# StartAction and every NextAction drawn from the identifiers actually generated.
+VALID_NUMBER = st.one_of(st.integers(0, 12).map(str), st.sampled_from(["0.5", "1e9", "$.Attributes.n"]))
+GOOD_PARAMETERS = {
+    "Text": st.one_of(TEXT, st.just("Press 1. $.Attributes.n $.External.x $.Lex.Slots.name")),
+    "LoopCount": VALID_NUMBER, "InputTimeLimitSeconds": VALID_NUMBER, "MaxDigits": VALID_NUMBER,
+    "StoreInput": st.sampled_from(["True", "False"]),
+    "ComparisonValue": st.sampled_from(["$.Attributes.n", "$.StoredCustomerInput", "1", "$.Lex.IntentName",
+                                        "$.External.x"]),
+    "Attributes": st.dictionaries(st.sampled_from(["n", "m"]), VALID_NUMBER, max_size=2),
+    "QueueId": st.sampled_from(["arn:aws:connect:x:queue/Sales", "", "$.Attributes.n"]),
+    "LambdaFunctionARN": st.sampled_from(["arn:aws:lambda:r:1:function:lookup", "missing"]),
+    "LambdaFunctionParameters": st.dictionaries(st.sampled_from(["n", "m"]), VALID_NUMBER, max_size=2),
+    "InvocationTimeLimitSeconds": VALID_NUMBER,
+    "LexBot": st.fixed_dictionaries({"Name": st.just("FavoriteProgrammer"), "Region": st.just("us-east-1")}),
+    "LexV2Bot": st.fixed_dictionaries({"AliasArn": st.just("arn:aws:lex:r:1:bot-alias/B/A")}),
+    "LexSessionAttributes": st.dictionaries(st.just("x-amz-lex:audio:start-timeout-ms"), VALID_NUMBER,
+                                            max_size=1),
+    "InputValidation": st.fixed_dictionaries({"CustomValidation": st.fixed_dictionaries(
+        {"MaximumLength": VALID_NUMBER})}),
+    "DTMFConfiguration": st.fixed_dictionaries({}, optional={
+        "InputTerminationSequence": st.sampled_from(["#", "*"]), "InterdigitTimeLimitSeconds": VALID_NUMBER}),
+    "TextToSpeechVoice": st.sampled_from(["Joanna", "Matthew"]),
+    "FlowLoggingBehavior": st.sampled_from(["Enabled", "Disabled"]),
+    "RecordingBehavior": st.just({"RecordedParticipants": ["Agent", "Customer"]}),
+    "HoursOfOperationId": st.sampled_from(["arn:aws:connect:x:operating-hours/Main"]),
+}
+PARAMETERS_BY_TYPE = {
+    "MessageParticipant": ["Text"],
+    "GetParticipantInput": ["Text", "InputTimeLimitSeconds", "MaxDigits", "StoreInput", "LexBot",
+                            "LexV2Bot", "LexSessionAttributes", "InputValidation", "DTMFConfiguration"],
+    "ConnectParticipantWithLexBot": ["Text", "LexBot", "LexV2Bot", "LexSessionAttributes"],
+    "UpdateContactAttributes": ["Attributes"],
+    "Compare": ["ComparisonValue"],
+    "Loop": ["LoopCount"],
+    "UpdateContactTextToSpeechVoice": ["TextToSpeechVoice"],
+    "UpdateFlowLoggingBehavior": ["FlowLoggingBehavior"],
+    "UpdateContactRecordingBehavior": ["RecordingBehavior"],
+    "DisconnectParticipant": [],
+    "UpdateContactTargetQueue": ["QueueId"],
+    "TransferContactToQueue": ["QueueId"],
+    "InvokeLambdaFunction": ["LambdaFunctionARN", "LambdaFunctionParameters", "InvocationTimeLimitSeconds"],
+    "CheckHoursOfOperation": ["HoursOfOperationId"],
+}
+assert set(PARAMETERS_BY_TYPE) == SUPPORTED_TYPES
+OPERANDS = ["1", "2", "ContinueLooping", "DoneLooping", "True", "False", "FavoriteProgrammer", "x"]
+
+
+@st.composite
+def loadable_flows(draw):
+    ids = draw(st.lists(st.text("abcdefgh-0123456789", min_size=1, max_size=8), min_size=1, max_size=6,
+                        unique=True))
+    target = st.sampled_from(ids)
+
+    def action(identifier):
+        kind = draw(st.sampled_from(sorted(SUPPORTED_TYPES)))
+        parameters = draw(st.fixed_dictionaries({}, optional={
+            name: GOOD_PARAMETERS[name] for name in PARAMETERS_BY_TYPE[kind]}))
+        conditions = draw(st.lists(st.fixed_dictionaries({"NextAction": target, "Condition": st.fixed_dictionaries({
+            "Operator": st.sampled_from(["Equals", "NumberGreaterThan", "NumberLessThan", "TextContains",
+                                         "Contains", "StartsWith", "GreaterThan"]),
+            "Operands": st.lists(st.sampled_from(OPERANDS), min_size=1, max_size=2)})}), max_size=3))
+        errors = draw(st.lists(st.fixed_dictionaries({"NextAction": target, "ErrorType": st.sampled_from(
+            ["NoMatchingError", "NoMatchingCondition", "InputTimeLimitExceeded", "QueueAtCapacity"])}),
+            max_size=3))
+        transitions = {"Conditions": conditions, "Errors": errors}
+        if kind != "DisconnectParticipant" and draw(st.booleans()):
+            transitions["NextAction"] = draw(target)
+        return {"Identifier": identifier, "Type": kind, "Parameters": parameters, "Transitions": transitions}
+    actions = [action(identifier) for identifier in ids]
+    queues = draw(st.dictionaries(target, st.sampled_from(["Sales", "Support"]), max_size=2))
+    return {"Version": "2019-10-30", "StartAction": draw(target), "Actions": actions,
+            "Metadata": {"ActionMetadata": {block: {"queue": {"text": name}} for block, name in queues.items()}}}
+
+
+def test_a_valid_random_flow_ends_against_a_silent_caller():
+    ran = []
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(loadable_flows(), st.booleans(), st.booleans())
+    def check(data, with_bot, hours_open):
+        flow = parse_flow(data, source="fuzz-flow.json")   # built to load: a FlowError is a failure
+        assert flow.start == data["StartAction"] and list(flow.blocks) == [a["Identifier"] for a in data["Actions"]]
+        clock = VirtualClock()
+        line = Line(clock, call_id="fuzz")
+        ivr = ConnectFlowLeg(clock, line, flow, lex_bot=sample_bot() if with_bot else None,
+                             lambda_responses={"lookup": {"x": "1"}}, hours_open=hours_open,
+                             max_blocks=200)
+        line.connect(SilentCaller(), ivr)
+        clock.run(max_events=50_000)
+        assert line.closed, f"the call did not end: {ivr.blocks_run} blocks, {len(line.log)} log entries"
+        assert ivr.outcome and clock.pending() == 0
+        assert 1 <= ivr.blocks_run <= 200
+        ran.append(ivr.blocks_run)
+    check()
+    # The "never hangs" check ran on (at least) most of the examples, not on a handful.
+    assert len(ran) >= 75, f"only {len(ran)} flows ran"

@@ -171,7 +171,7 @@ class Match:
 
 
 def match_template(template: Template, heard: str, slots: dict[str, Slot],
-                   needed: float) -> Match | None:
+                   needed: float, cache=None) -> Match | None:
     """Best way to read `heard` (normalized) as `template`, or None when below `needed`.
 
     Each placeholder takes a span of the heard words, in order, or stays empty; a span is
@@ -180,7 +180,8 @@ def match_template(template: Template, heard: str, slots: dict[str, Slot],
     """
     words = tuple(heard.split())
     best = None
-    for pieces, values, slot_scores in _readings(template.parts, words, 0, slots, needed, {}):
+    cache = {} if cache is None else cache
+    for pieces, values, slot_scores in _readings(template.parts, words, 0, slots, needed, cache):
         score = min([fuzz.ratio(" ".join(pieces), heard) / 100] + slot_scores)
         candidate = Match(round(score, 4), values)
         if score >= needed and candidate.beats(best):
@@ -219,13 +220,16 @@ def _resolve(slot_type, span, cache):
     return cache[key]
 
 
-def best_match(templates, heard, slots, needed, must_fill=None) -> Match | None:
-    """The best template reading of `heard`; with `must_fill`, only readings that fill it."""
+def best_match(templates, heard, slots, needed, must_fill=None, cache=None) -> Match | None:
+    """The best template reading of `heard`; with `must_fill`, only readings that fill it.
+    `cache` holds the spans already resolved for this utterance (slot type names are unique
+    within a bot, so one cache serves every intent)."""
     best = None
+    cache = {} if cache is None else cache
     for template in templates:
         if must_fill and must_fill not in template.slot_names:
             continue
-        found = match_template(template, heard, slots, needed)
+        found = match_template(template, heard, slots, needed, cache)
         if found and found.beats(best):
             best = found
     return best
@@ -379,9 +383,9 @@ class LexBot:
 
         Ties go to the intent listed first in the export, so results never depend on chance.
         """
-        best = None
+        best, cache = None, {}
         for intent in self.intents.values():
-            found = best_match(intent.templates, heard, intent.slots, self.min_score)
+            found = best_match(intent.templates, heard, intent.slots, self.min_score, cache=cache)
             if found and (best is None or found.beats(best[1])):
                 best = (intent, found)
         return best
