@@ -392,15 +392,6 @@ def _queue_names(metadata):
 
 # --------------------------------------------------------------------------- the legacy export
 
-LEGACY_TYPES = {
-    "PlayPrompt": "MessageParticipant", "GetUserInput": "GetParticipantInput",
-    "StoreUserInput": "GetParticipantInput", "SetAttributes": "UpdateContactAttributes",
-    "CheckAttribute": "Compare", "Loop": "Loop", "SetVoice": "UpdateContactTextToSpeechVoice",
-    "SetLoggingBehavior": "UpdateFlowLoggingBehavior", "Disconnect": "DisconnectParticipant",
-    "SetQueue": "UpdateContactTargetQueue", "Transfer": "TransferContactToQueue",
-    "InvokeExternalResource": "InvokeLambdaFunction",
-    "CheckHoursOfOperation": "CheckHoursOfOperation",
-}
 
 # Legacy branch conditions that are errors, by their flow-language error type.
 _LEGACY_ERRORS = {"Timeout": "InputTimeLimitExceeded", "NoMatch": "NoMatchingCondition",
@@ -433,7 +424,7 @@ def _module_block(module, source, index):
     kind = _expect_type(module.get("type"), str, _block_where(source, block_id), "type", required=True)
     where = _block_where(source, block_id, kind)
     params = _legacy_params(module, where, source)
-    block = Block(id=block_id, type=LEGACY_TYPES.get(kind, kind), params=params, source_type=kind)
+    block = Block(id=block_id, type=_LEGACY[kind][0] if kind in _LEGACY else kind, params=params, source_type=kind)
     for number, branch in enumerate(_expect_objects(module.get("branches"), where, "branches")):
         _add_legacy_branch(block, branch, source, where, f"branches[{number}]")
     return block
@@ -483,8 +474,7 @@ def _legacy_params(module, where, source):
     if kind == "Transfer" and target not in (None, "Queue"):
         raise FlowError(f"{source}: block '{module.get('id')}' is a Transfer to {target}; "
                         "the simulator supports transfers to a queue only")
-    convert = _LEGACY_CONVERTERS.get(kind)
-    return convert(value, raw, named, target) if convert else {}
+    return _LEGACY[kind][1](value, raw, named, target) if kind in _LEGACY else {}
 
 
 def _prompt(value):
@@ -530,18 +520,26 @@ def _invoke_external(value, raw, named, target):
                                          if p.get("name") == "Parameter"}}
 
 
-_LEGACY_CONVERTERS = {
-    "PlayPrompt": lambda value, raw, named, target: _prompt(value),
-    "GetUserInput": _get_user_input,
-    "StoreUserInput": _store_user_input,
-    "SetAttributes": _set_attributes,
-    "CheckAttribute": _check_attribute,
-    "Loop": lambda value, raw, named, target: {"LoopCount": value.get("LoopCount")},
-    "SetVoice": lambda value, raw, named, target: {"TextToSpeechVoice": value.get("GlobalVoice")},
-    "SetLoggingBehavior": lambda value, raw, named, target: {
-        "FlowLoggingBehavior": value.get("LoggingBehavior")},
-    "SetQueue": _set_queue,
-    "InvokeExternalResource": _invoke_external,
-    "CheckHoursOfOperation": lambda value, raw, named, target: (
-        {"HoursOfOperationId": value["Hours"]} if value.get("Hours") else {}),
+def _no_parameters(value, raw, named, target):
+    return {}
+
+
+# Each legacy block type: the flow-language type it becomes, and how its parameters convert.
+_LEGACY = {
+    "PlayPrompt": ("MessageParticipant", lambda value, raw, named, target: _prompt(value)),
+    "GetUserInput": ("GetParticipantInput", _get_user_input),
+    "StoreUserInput": ("GetParticipantInput", _store_user_input),
+    "SetAttributes": ("UpdateContactAttributes", _set_attributes),
+    "CheckAttribute": ("Compare", _check_attribute),
+    "Loop": ("Loop", lambda value, raw, named, target: {"LoopCount": value.get("LoopCount")}),
+    "SetVoice": ("UpdateContactTextToSpeechVoice",
+                 lambda value, raw, named, target: {"TextToSpeechVoice": value.get("GlobalVoice")}),
+    "SetLoggingBehavior": ("UpdateFlowLoggingBehavior", lambda value, raw, named, target: {
+        "FlowLoggingBehavior": value.get("LoggingBehavior")}),
+    "Disconnect": ("DisconnectParticipant", _no_parameters),
+    "SetQueue": ("UpdateContactTargetQueue", _set_queue),
+    "Transfer": ("TransferContactToQueue", _no_parameters),
+    "InvokeExternalResource": ("InvokeLambdaFunction", _invoke_external),
+    "CheckHoursOfOperation": ("CheckHoursOfOperation", lambda value, raw, named, target: (
+        {"HoursOfOperationId": value["Hours"]} if value.get("Hours") else {})),
 }
