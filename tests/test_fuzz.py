@@ -179,11 +179,13 @@ REQUEST = st.fixed_dictionaries({
 
 
 @pytest.fixture
-def fuzz_app(tmp_path):
+def fuzz_app(tmp_path, monkeypatch):
     store = ResultStore(tmp_path / "db.json", flush_delay=0.01)
     app = create_app({"TESTING": True, "STORE": store, "TWILIO_AUTH_TOKEN": TOKEN,
                       "PUBLIC_URL": PUBLIC_URL})
-    app.logger.disabled = True                 # every unknown call logs a warning; not the point
+    # every unknown call logs a warning; not the point here. The logger is shared by every app
+    # of this process, so it is switched back on after the test.
+    monkeypatch.setattr(app.logger, "disabled", True)
     yield app, store
     store.close()
 
