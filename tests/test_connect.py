@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from app.errors import FlowError
-from app.simulator import connect_leg
+from app.simulator import connect_blocks
+from app.simulator.connect_blocks.input import missing_bot_error
 from app.simulator.clock import VirtualClock
 from app.simulator.connect_flow import (SUPPORTED_TYPES, Condition, as_bool, as_number, load_flow,
                                         parse_flow)
@@ -615,8 +616,18 @@ def test_lex_bots_by_name_and_missing_bot():
     assert call(flow, [(ASK, "say", "alan turing")],
                 lex_bot={"Other": FakeBot(), "FavoriteProgrammer": FakeBot()})[0].texts[-1] == \
         "Great alan turing"
-    caller, ivr, _, _ = call(flow, lex_bot=None)
+    caller, ivr, _, _ = call(flow, lex_bot={"Other": FakeBot(), "Another": FakeBot()})
     assert caller.texts == ["Failed"] and ("lex", "Error", "failed") in ivr.taken_branches
+
+
+def test_no_bot_at_all_ends_the_call_saying_so_and_is_refused_before_a_call():
+    caller, ivr, _, _ = call(lex_flow(), lex_bot=None)
+    assert caller.texts == [] and "no Lex bot" in ivr.outcome and "FavoriteProgrammer" in ivr.outcome
+    assert not any(label == "Error" for _, label, _ in ivr.taken_branches)
+    error = missing_bot_error(lex_flow(), None)
+    assert "block 'lex'" in str(error) and "--lex-bot" in str(error)
+    assert missing_bot_error(lex_flow(), FakeBot()) is None
+    assert missing_bot_error(flow_of(say("a", "Hi")), None) is None
 
 
 def test_get_participant_input_with_lex_v2_uses_the_bot():
@@ -672,7 +683,8 @@ def test_a_speaking_loop_stops_at_the_block_limit_too():
 
 
 def test_every_supported_type_has_a_handler():
-    assert set(connect_leg._HANDLERS) == set(SUPPORTED_TYPES)
+    assert set(connect_blocks.HANDLERS) == set(SUPPORTED_TYPES)
+    assert all(callable(handler) for handler in connect_blocks.HANDLERS.values())
 
 
 # --------------------------------------------------------------------------- legacy specifics
@@ -774,9 +786,19 @@ def test_dangling_legacy_transition_is_reported():
     lambda: flow_of(action("weird", "SendCarrierPigeon", {})),
     lambda: legacy_of(module("weird", "SendCarrierPigeon")),
 ])
-def test_unknown_block_type_names_block_and_type(make):
-    with pytest.raises(FlowError, match=r"block 'weird' has type 'SendCarrierPigeon'"):
-        make()
+def test_unknown_block_type_loads_and_ends_the_call_naming_type_and_id(make):
+    flow = make()
+    assert [block.id for block in flow.unmodelled] == ["weird"]
+    caller, ivr, line, _ = call(flow)
+    assert ivr.outcome == "unmodelled block: type 'SendCarrierPigeon' (id 'weird') is not simulated"
+    assert line.end_reason == ivr.outcome and ivr.visited_blocks == {"weird"}
+
+
+def test_an_unmodelled_block_that_is_never_reached_costs_nothing():
+    flow = flow_of(say("a", "Hello", "b"), action("b", "DisconnectParticipant"),
+                   action("never", "SendCarrierPigeon", {}, "b"))
+    caller, ivr, _, _ = call(flow)
+    assert caller.texts == ["Hello"] and ivr.outcome == "disconnected"
 
 
 @pytest.mark.parametrize("data, pattern", [
@@ -790,10 +812,8 @@ def test_unknown_block_type_names_block_and_type(make):
      r"block 'l' \(Loop\) parameter LoopCount is 'many', not a number"),
     ({"StartAction": "c", "Actions": [action("c", "Compare", {}, conditions=[("Roughly", "1", "c")])]},
      "unknown operator 'Roughly'"),
-    ({"modules": [module("a", "Transfer", target="Flow")], "start": "a"},
-     "supports transfers to a queue only"),
-    ({"modules": [module("a", "Disconnect", branches=[{"condition": "Sometimes", "transition": "a"}])],
-      "start": "a"}, "unknown condition 'Sometimes'"),
+    ({"modules": [module("a", "Disconnect", branches=[{"condition": "Sometimes", "transition": "b"}])],
+      "start": "a"}, "branch 'Condition:Equals Sometimes' goes to 'b'"),
 ])
 def test_invalid_flows_are_rejected_at_load(data, pattern):
     with pytest.raises(FlowError, match=pattern):

@@ -477,6 +477,8 @@ PARAMETERS_BY_TYPE = {
     "InvokeLambdaFunction": ["LambdaFunctionARN", "LambdaFunctionParameters", "InvocationTimeLimitSeconds"],
     "CheckHoursOfOperation": ["HoursOfOperationId"],
 }
+# Block types whose parameters the fuzzer leaves out: drawn with none, they must still end the call.
+PARAMETERS_BY_TYPE.update({kind: [] for kind in SUPPORTED_TYPES - set(PARAMETERS_BY_TYPE)})
 assert set(PARAMETERS_BY_TYPE) == SUPPORTED_TYPES
 OPERANDS = ["1", "2", "ContinueLooping", "DoneLooping", "True", "False", "FavoriteProgrammer", "x"]
 

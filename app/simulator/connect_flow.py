@@ -36,14 +36,15 @@ from app.errors import FlowError
 SUCCESS = "Success"
 CATCH_ALL_ERROR = "NoMatchingError"
 
-# Block types the interpreter plays, by their flow-language names.
-SUPPORTED_TYPES = frozenset({
-    "MessageParticipant", "GetParticipantInput", "ConnectParticipantWithLexBot",
-    "UpdateContactAttributes", "Compare", "Loop", "UpdateContactTextToSpeechVoice",
-    "UpdateFlowLoggingBehavior", "UpdateContactRecordingBehavior", "DisconnectParticipant",
-    "UpdateContactTargetQueue", "TransferContactToQueue", "InvokeLambdaFunction",
-    "CheckHoursOfOperation",
-})
+
+
+def __getattr__(name):
+    """`SUPPORTED_TYPES`: the block types the interpreter plays (the keys of its handler table)."""
+    if name == "SUPPORTED_TYPES":
+        from app.simulator.connect_blocks import HANDLERS
+        return frozenset(HANDLERS)
+    raise AttributeError(name)
+
 
 # Operators for Conditions. Legacy exports spell some differently; the brief's short forms
 # (Contains, StartsWith) are accepted as well.
@@ -167,6 +168,16 @@ class Flow:
     blocks: dict[str, Block]
     source: str = "<flow>"
     format: str = "flow-language"
+    name: str | None = None       # the flow's name in the instance, when the file says it
+    flow_id: str | None = None
+    arn: str | None = None
+    kind: str | None = None       # CONTACT_FLOW, CUSTOMER_QUEUE, ... or a module
+
+    @property
+    def unmodelled(self):
+        """Blocks of a type the interpreter does not play: reaching one ends the call."""
+        from app.simulator.connect_blocks import HANDLERS
+        return [block for block in self.blocks.values() if block.type not in HANDLERS]
 
     @cached_property
     def block_ids(self):
@@ -248,6 +259,9 @@ def parse_flow(data, source="<flow>"):
     """Build a validated `Flow` from an export's parsed JSON, in either format."""
     if not isinstance(data, dict):
         raise FlowError(f"{source}: a flow export is a JSON object, not {type(data).__name__}")
+    wrapper = _wrapper(data, source)
+    if wrapper is not None:
+        data = wrapper["flow"]
     if "Actions" in data:
         flow = _read_flow_language(data, source)
     elif "modules" in data:
@@ -256,7 +270,44 @@ def parse_flow(data, source="<flow>"):
         raise FlowError(f"{source}: not an Amazon Connect flow export "
                         "(expected 'Actions' and 'StartAction', or 'modules' and 'start')")
     _validate(flow)
+    _name_flow(flow, data, wrapper or {})
     return flow
+
+
+def _wrapper(data, source):
+    """The flow inside a file that wraps it, with the wrapper's name, id, ARN and type, or None.
+
+    Terraform and CDK projects keep `{"Name", "Type", "Content": "<the flow as a JSON string>"}`;
+    `aws connect describe-contact-flow` prints the same under "ContactFlow" (or
+    "ContactFlowModule").
+    """
+    inner = data.get("ContactFlow") or data.get("ContactFlowModule")
+    outer = inner if isinstance(inner, dict) else data
+    content = outer.get("Content")
+    if "Actions" in data or "modules" in data or content is None:
+        return None
+    if isinstance(content, str):
+        try:
+            content = json.loads(content)
+        except json.JSONDecodeError as exc:
+            raise FlowError(f"{source}: \"Content\" is not a flow in JSON (line {exc.lineno}, "
+                            f"column {exc.colno}): {exc.msg}")
+    if not isinstance(content, dict):
+        raise FlowError(f'{source}: "Content": expected a flow (an object or a JSON string), '
+                        f"got {_kind_of(content)}")
+    kind = outer.get("Type") or ("MODULE" if "ContactFlowModule" in data else None)
+    return {"flow": content, "Name": outer.get("Name"), "Id": outer.get("Id"), "Arn": outer.get("Arn"),
+            "Type": kind}
+
+
+def _name_flow(flow, data, wrapper):
+    """Name, id, ARN and type from the wrapper, else from the export's own metadata."""
+    meta = _object(data.get("Metadata") or data.get("metadata"))
+    text = lambda value: value if isinstance(value, str) and value else None  # noqa: E731
+    flow.name = text(wrapper.get("Name")) or text(meta.get("name"))
+    flow.flow_id = text(wrapper.get("Id"))
+    flow.arn = text(wrapper.get("Arn"))
+    flow.kind = text(wrapper.get("Type")) or text(meta.get("type")) or text(data.get("type"))
 
 
 def _validate(flow):
@@ -281,10 +332,8 @@ _NESTED_FIELDS = {("InputValidation", "CustomValidation"): dict, ("LexBot", "Nam
 
 
 def _check_block(source, block):
-    """Block-level checks: a supported type, objects and numbers where they are due."""
-    if block.type not in SUPPORTED_TYPES:
-        raise FlowError(f"{source}: block '{block.id}' has type '{block.source_type}', which the "
-                        f"simulator does not support (supported: {', '.join(sorted(SUPPORTED_TYPES))})")
+    """Block-level checks: objects and numbers where they are due. A type the interpreter does not
+    play is no error here: the flow loads, and reaching such a block ends the call saying so."""
     where = _block_where(source, block.id, block.source_type)
     for name in _OBJECT_PARAMS:
         _expect_type(block.params.get(name), dict, where, name)
@@ -402,8 +451,14 @@ _LEGACY_RESULTS = {"True": "True", "False": "False", "Looping": "ContinueLooping
 # Legacy attribute namespaces, as flow-language reference prefixes.
 _LEGACY_NAMESPACES = {"User Defined": "Attributes", "External": "External", "Lex Slots": "Lex.Slots",
                       "Lex Attributes": "Lex.SessionAttributes"}
-_LEGACY_SYSTEM = {"Stored customer input": "StoredCustomerInput", "Queue name": "Queue.Name",
-                  "Queue ARN": "Queue.ARN"}
+# Legacy System attributes (console names, any case) as flow-language references.
+_LEGACY_SYSTEM = {"stored customer input": "StoredCustomerInput", "queue name": "Queue.Name",
+                  "queue arn": "Queue.ARN", "customer number": "CustomerEndpoint.Address",
+                  "dialed number": "SystemEndpoint.Address", "contact id": "ContactId",
+                  "initial contact id": "InitialContactId", "channel": "Channel",
+                  "initiation method": "InitiationMethod", "language": "LanguageCode",
+                  "language code": "LanguageCode", "text to speech voice": "TextToSpeechVoice",
+                  "name": "Name", "description": "Description"}
 
 
 def _read_legacy(data, source):
@@ -424,7 +479,7 @@ def _module_block(module, source, index):
     kind = _expect_type(module.get("type"), str, _block_where(source, block_id), "type", required=True)
     where = _block_where(source, block_id, kind)
     params = _legacy_params(module, where, source)
-    block = Block(id=block_id, type=_LEGACY[kind][0] if kind in _LEGACY else kind, params=params, source_type=kind)
+    block = Block(id=block_id, type=_legacy_type(kind, module.get("target")), params=params, source_type=kind)
     for number, branch in enumerate(_expect_objects(module.get("branches"), where, "branches")):
         _add_legacy_branch(block, branch, source, where, f"branches[{number}]")
     return block
@@ -446,8 +501,10 @@ def _add_legacy_branch(block, branch, source, where, name):
             operator, operands = "Equals", (_LEGACY_RESULTS[condition],)
         block.conditions.append(Condition(operator, operands, target,
                                           condition_label(block, operator, operands)))
-    else:
-        raise FlowError(f"{source}: block '{block.id}' has a branch with unknown condition '{condition}'")
+    else:   # a result of a block type we do not translate, such as "MessagesInterrupted"
+        operator, operands = "Equals", (condition,)
+        block.conditions.append(Condition(operator, operands, target,
+                                          condition_label(block, operator, operands)))
 
 
 def _reference(param):
@@ -456,7 +513,7 @@ def _reference(param):
     if not namespace:
         return value
     if namespace == "System":
-        return f"$.{_LEGACY_SYSTEM.get(value, 'System.' + str(value))}"
+        return f"$.{_LEGACY_SYSTEM.get(str(value).strip().lower(), 'System.' + str(value))}"
     return f"$.{_LEGACY_NAMESPACES.get(namespace, namespace)}.{value}"
 
 
@@ -471,10 +528,16 @@ def _legacy_params(module, where, source):
             _expect_type(param.get("value"), str, where, f"parameters[{number}].value")
     named = {p.get("name"): p for p in raw}
     value = {name: _reference(p) for name, p in named.items()}
-    if kind == "Transfer" and target not in (None, "Queue"):
-        raise FlowError(f"{source}: block '{module.get('id')}' is a Transfer to {target}; "
-                        "the simulator supports transfers to a queue only")
-    return _LEGACY[kind][1](value, raw, named, target) if kind in _LEGACY else {}
+    if kind == "Transfer":
+        return _TRANSFERS.get(target, _TRANSFERS[None])[1](value, raw, named, target)
+    return _LEGACY[kind][1](value, raw, named, target) if kind in _LEGACY else value
+
+
+def _legacy_type(kind, target):
+    """The flow-language type of a legacy block; Transfer depends on its target."""
+    if kind == "Transfer":
+        return _TRANSFERS.get(target, _TRANSFERS[None])[0]
+    return _LEGACY[kind][0] if kind in _LEGACY else kind
 
 
 def _prompt(value):
@@ -524,6 +587,36 @@ def _no_parameters(value, raw, named, target):
     return {}
 
 
+def _to_flow(value, raw, named, target):
+    """A transfer to a flow names it by ARN and by `resourceName` (its name in the instance)."""
+    flow = named.get("ContactFlowId") or {}
+    return {"ContactFlowId": _reference(flow) or flow.get("resourceName"),
+            "ContactFlowIdName": flow.get("resourceName")}
+
+
+def _to_phone(value, raw, named, target):
+    return {"ThirdPartyPhoneNumber": value.get("PhoneNumber") or value.get("ThirdPartyPhoneNumber"),
+            "ContinueFlowExecution": value.get("ContinueFlowExecution", "False")}
+
+
+def _loop_prompts(value, raw, named, target):
+    """LoopPrompts: each prompt parameter (text, SSML or audio) is one message."""
+    messages = []
+    for param in raw:
+        if param.get("name") in ("Text", "Prompt", "AudioPrompt", "PromptId"):
+            kind = "SSML" if str(param.get("textToSpeechType", "")).lower() == "ssml" else "Text"
+            messages.append({kind: _reference(param)} if param.get("name") == "Text" else {"PromptId": param.get("value")})
+    interrupt = value.get("InterruptFrequencySeconds") or value.get("Timeout") or value.get("InterruptSeconds")
+    return {"Messages": messages, "InterruptFrequencySeconds": interrupt}
+
+
+def _event_hook(value, raw, named, target):
+    """SetEventHook / SetContactFlow: `Type` (CustomerQueue, CustomerHold, ...) names the hook."""
+    flow = named.get("ContactFlowId") or named.get("EventHook") or {}
+    return {"EventHooks": {str(value.get("Type") or value.get("EventHookType") or "Hook"):
+                           _reference(flow) or flow.get("resourceName")}}
+
+
 # Each legacy block type: the flow-language type it becomes, and how its parameters convert.
 _LEGACY = {
     "PlayPrompt": ("MessageParticipant", lambda value, raw, named, target: _prompt(value)),
@@ -542,4 +635,26 @@ _LEGACY = {
     "InvokeExternalResource": ("InvokeLambdaFunction", _invoke_external),
     "CheckHoursOfOperation": ("CheckHoursOfOperation", lambda value, raw, named, target: (
         {"HoursOfOperationId": value["Hours"]} if value.get("Hours") else {})),
+    "SetRecordingBehavior": ("UpdateContactRecordingBehavior", lambda value, raw, named, target: value),
+    "SetEventHook": ("UpdateContactEventHooks", _event_hook),
+    "SetContactFlow": ("UpdateContactEventHooks", _event_hook),
+    "LoopPrompts": ("MessageParticipantIteratively", _loop_prompts),
+    "Resume": ("EndFlowExecution", _no_parameters),
+    "ResumeContact": ("EndFlowExecution", _no_parameters),
+    "EndFlowExecution": ("EndFlowExecution", _no_parameters),
+    "CheckStaffing": ("CheckMetricData", lambda value, raw, named, target: {"Status": value.get("Status")}),
+    "SetCallbackNumber": ("UpdateContactCallbackNumber", lambda value, raw, named, target: {
+        "CallbackNumber": value.get("CallbackNumber")}),
+    "InvokeFlowModule": ("InvokeFlowModule", lambda value, raw, named, target: {
+        "FlowModuleId": value.get("FlowModuleId") or value.get("ModuleId")}),
+}
+
+# Legacy Transfer by its target: the flow-language type and the parameter converter.
+_TRANSFERS = {
+    None: ("TransferContactToQueue", _no_parameters),
+    "Queue": ("TransferContactToQueue", _no_parameters),
+    "Flow": ("TransferToFlow", _to_flow),
+    "PhoneNumber": ("TransferParticipantToThirdParty", _to_phone),
+    "ThirdParty": ("TransferParticipantToThirdParty", _to_phone),
+    "Agent": ("TransferContactToAgent", _no_parameters),
 }

@@ -81,11 +81,14 @@ class Line:
     def is_speaking(self, party):
         return party in self._speaking
 
-    def say(self, party, text, on_done=None):
-        """`party` speaks `text`; the peer hears the start now and the transcript at its end."""
+    def say(self, party, text, on_done=None, duration=None):
+        """`party` speaks `text`; the peer hears the start now and the transcript at its end.
+
+        `duration` overrides the words-a-minute estimate (SSML pauses make a prompt longer).
+        """
         if self.closed:
             return 0.0
-        duration = speech_seconds(text)
+        duration = speech_seconds(text) if duration is None else duration
         self.record(party, "say", text)
         self._speaking[party] = text
         self._utterances += 1
