@@ -12,6 +12,7 @@ import click
 
 from app.config import load_settings
 from app.errors import IvrTestError
+from app.flows_command import flows
 from app.report import ConsoleReporter, print_summary
 from app.store import open_store
 from app.suite import load_suites
@@ -39,6 +40,9 @@ def cli(ctx):
     """IVR test server: run JSON test suites against a phone IVR, offline or through Twilio."""
     if ctx.invoked_subcommand is None:
         ctx.invoke(run)
+
+
+cli.add_command(flows)
 
 
 @cli.command()

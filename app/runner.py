@@ -14,8 +14,7 @@ from app import create_app
 from app.coverage import Coverage
 from app.errors import IvrTestError
 from app.simulator.clock import VirtualClock
-from app.simulator.connect_flow import load_flow
-from app.simulator.connect_leg import ConnectFlowLeg
+from app.simulator.connect_call import CallOptions, ConnectCalls, options_for
 from app.simulator.fetch import HttpFetcher
 from app.simulator.lex import LexBot
 from app.simulator.network import VirtualNetwork, call_params, new_call_sid
@@ -45,34 +44,26 @@ class IvrFactory:
 
     def __init__(self, clock, hours_open=True, lambda_responses=None):
         self.clock, self.hours_open, self.lambda_responses = clock, hours_open, lambda_responses
-        self._flows, self._bots = {}, {}
+        self.connect = ConnectCalls(clock, LexBot.load)
         self._http = None   # one keep-alive session for every TwiML target of the run
 
     def flow(self, path):
-        if path not in self._flows:
-            self._flows[path] = load_flow(path)
-        return self._flows[path]
+        return self.connect.flow(path)
 
-    def maker(self, target):
+    def maker(self, target, suite=None):
         """A function line -> IVR endpoint; loading errors surface here, before the call."""
         if target.kind == "twiml":
             self._http = self._http or HttpFetcher()
             return lambda line: TwimlLeg(self.clock, line, self._http, target.value,
                                          call_params(new_call_sid(), "inbound"), name="ivr")
-        flow = self.flow(target.value)
-        bot = self._bot(target.lex_bot) if target.lex_bot else None
-        return lambda line: ConnectFlowLeg(self.clock, line, flow, lex_bot=bot,
-                                           lambda_responses=self.lambda_responses,
-                                           hours_open=self.hours_open)
+        defaults = CallOptions(hours_open=self.hours_open, lex_bot=target.lex_bot,
+                               lambda_responses=self.lambda_responses)
+        return self.connect.maker(target.value, options_for(suite, defaults))
 
     def close(self):
         if self._http:
             self._http.close()
 
-    def _bot(self, path):
-        if path not in self._bots:
-            self._bots[path] = LexBot.load(path)
-        return self._bots[path]
 
 
 class OfflineRunner:
@@ -114,7 +105,7 @@ class OfflineRunner:
         extra = {"seed": self.seed, "noise": self.noise, "mode": "offline"}
         run_id = self.runs.create(job.suite, target=str(job.target), extra=extra)
         try:
-            make = self.ivrs.maker(job.target)
+            make = self.ivrs.maker(job.target, job.suite)
         except IvrTestError as exc:
             self.runs.stop(run_id, "error", str(exc))
             return run_id

@@ -16,7 +16,8 @@ from app.matching import DEFAULT_THRESHOLD, MATCH_MODES
 DEFAULT_TIMEOUT = 5
 MAX_TIMEOUT = 60
 STEP_KEYS = ("expect", "then", "timeout", "match", "threshold")
-SUITE_KEYS = ("name", "description", "target", "steps")
+SUITE_KEYS = ("name", "description", "target", "steps", "callerId", "dialedNumber", "attributes", "hours",
+              "lexBot", "lambdaResponses", "staffing", "queueMetrics", "percentRoll")   # see connect_call
 _DIGITS = re.compile(r"^[0-9*#wW]+$")
 _ACTIONS_HELP = "expected null, press=DIGITS, say=TEXT or hangup"
 
@@ -51,6 +52,7 @@ class Suite:
     steps: tuple
     description: str = ""
     target: str | None = None
+    options: dict = field(default_factory=dict, compare=False)   # Connect call fields, checked
 
 
 def parse_action(raw):
@@ -101,8 +103,12 @@ def parse_suite(data, name, default_name=None):
         if meta.get(key) is not None and not isinstance(meta[key], str):
             raise SuiteError(f'{name}: "{key}": expected a string, got {_kind(meta[key])}')
     steps = tuple(parse_step(raw, f"{name}: step {number}: ") for number, raw in enumerate(data, 1))
+    options = {}
+    if set(meta) - {"name", "description", "target", "steps"}:
+        from app.simulator.connect_call import parse_suite_options
+        options = parse_suite_options(meta, f"{name}: ", Path(name).parent)
     return Suite(path=name, name=meta.get("name") or default_name or name, steps=steps,
-                 description=meta.get("description") or "", target=meta.get("target"))
+                 description=meta.get("description") or "", target=meta.get("target"), options=options)
 
 
 def parse_step(raw, where):

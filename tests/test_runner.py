@@ -109,9 +109,19 @@ def test_closed_hours_take_the_other_branch(store):
 def test_a_broken_flow_is_an_error_run_not_a_crash(store, tmp_path):
     flow = tmp_path / "flow.json"
     flow.write_text(json.dumps({"Version": "2019-10-30", "StartAction": "a", "Actions": [
+        {"Identifier": "a", "Type": "DisconnectParticipant", "Parameters": {},
+         "Transitions": {"NextAction": "ghost"}}]}))
+    [doc] = run(store, [load_suite("testSuite/testSalesCall.json")], parse_target(str(flow))).documents
+    assert doc["status"] == "error" and "'ghost'" in doc["endReason"]
+
+
+def test_an_unmodelled_block_fails_the_run_with_its_type_and_id(store, tmp_path):
+    flow = tmp_path / "flow.json"
+    flow.write_text(json.dumps({"Version": "2019-10-30", "StartAction": "a", "Actions": [
         {"Identifier": "a", "Type": "TeleportCaller", "Parameters": {}, "Transitions": {}}]}))
     [doc] = run(store, [load_suite("testSuite/testSalesCall.json")], parse_target(str(flow))).documents
-    assert doc["status"] == "error" and "TeleportCaller" in doc["endReason"]
+    assert doc["status"] == "failed"
+    assert doc["ivrOutcome"] == "unmodelled block: type 'TeleportCaller' (id 'a') is not simulated"
 
 
 def test_a_call_that_never_ends_is_cut_by_the_call_length_limit(store):

@@ -96,7 +96,9 @@ class ConnectFlowLeg(Endpoint):
     # ------------------------------------------------------------------ line events
 
     def on_connect(self):
-        self.enter(self.flow.start)
+        """Start the flow once the line is up for both parties: a flow that hangs up at once
+        must not end the call before the caller's side has answered it."""
+        self.clock.call_later(0, self.enter, self.flow.start)
 
     def on_hangup(self, reason):
         if self.done:

@@ -1,0 +1,59 @@
+"""`python main.py flows PATH`: what the simulator makes of Connect flow exports, before a call.
+
+For each flow file (PATH may be a file or a folder, read with its subfolders) it lists the blocks
+with their type and branches, marking the ones the simulator does not model: a call that reaches
+one ends there, saying so. Files that are not flow exports are skipped; a flow export that does
+not load is an error (exit 2), with the message a run would give.
+"""
+from pathlib import Path
+
+import click
+
+from app.errors import FlowError
+from app.simulator.connect_flow import load_flow
+
+UNMODELLED = "NOT MODELLED"
+
+
+def flow_files(path):
+    """The JSON files a PATH names: itself, or every *.json under a folder."""
+    path = Path(path)
+    return sorted(p for p in path.rglob("*.json") if p.is_file()) if path.is_dir() else [path]
+
+
+def describe(flow):
+    """Lines describing one loaded flow: a heading, then a line per block."""
+    unmodelled = {block.id for block in flow.unmodelled}
+    title = f" \"{flow.name}\"" if flow.name else ""
+    lines = [f"{flow.source}{title}: {flow.format}, {len(flow.blocks)} blocks, "
+             f"{len(unmodelled)} not modelled, starts at {flow.start}"]
+    for block in flow.blocks.values():
+        kind = block.type if block.type == block.source_type else f"{block.source_type} -> {block.type}"
+        branches = ", ".join(f"{label} -> {target}" for label, target in block.branches())
+        mark = f"  [{UNMODELLED}]" if block.id in unmodelled else ""
+        lines.append(f"  {block.id}  {kind}{mark}" + (f"\n      {branches}" if branches else ""))
+    return lines
+
+
+@click.command("flows")
+@click.argument("path", type=click.Path(exists=True))
+@click.option("--summary", is_flag=True, help="One line per flow, no blocks.")
+def flows(path, summary):
+    """List each Connect flow's blocks, marking those the simulator does not model."""
+    loaded, failed, skipped = 0, 0, 0
+    for file in flow_files(path):
+        try:
+            flow = load_flow(file)
+        except FlowError as exc:
+            if "not an Amazon Connect flow export" in str(exc) or "is a JSON object" in str(exc):
+                skipped += 1
+                continue
+            click.echo(f"error: {exc}", err=True)
+            failed += 1
+            continue
+        loaded += 1
+        lines = describe(flow)
+        click.echo("\n".join(lines[:1] if summary else lines))
+    click.echo(f"{loaded} flow(s) loaded, {failed} failed to load, {skipped} other JSON file(s) skipped")
+    if failed or not loaded:
+        raise SystemExit(2)

@@ -1,0 +1,158 @@
+"""Setting up a suite's call to a Connect flow: the flow and its library, the bot, the contact.
+
+The command line gives defaults (`--hours`, `--lex-bot`, `--lambda-responses`); a suite may
+override them for its own calls with these fields (paths are relative to the suite file):
+
+    "callerId": "+15551230000"        $.CustomerEndpoint.Address ("Customer Number")
+    "dialedNumber": "+18005550100"    $.SystemEndpoint.Address ("Dialed Number")
+    "attributes": {"tier": "gold"}    contact attributes set before the flow starts
+    "hours": "open" | "closed"        what CheckHoursOfOperation answers
+    "lexBot": "bots/MyBot"            the Lex export the flow's Lex blocks talk to
+    "lambdaResponses": {...} | "file.json"   function name or ARN -> its response
+    "staffing": "available" | "staffed" | "online" | "none"   what Check staffing sees
+    "queueMetrics": {"NumberOfContactsInQueue": 3, "OldestContactInQueueAgeSeconds": 40}
+    "percentRoll": 1-100              the number Distribute by percentage draws
+
+Everything that can be wrong is checked before the call: a flow that does not load, a bot that
+does not load, or a flow with a Lex block and no bot at all is a clear error for that suite
+(status "error", exit 2), never a silent error branch in the middle of the call.
+"""
+import json
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from app.errors import SuiteError
+from app.simulator.connect_blocks.input import missing_bot_error
+from app.simulator.connect_blocks.routing import STAFFING_LEVELS
+from app.simulator.connect_contact import (DEFAULT_CALLER_ID, DEFAULT_DIALED_NUMBER, ContactData,
+                                           contact_id_for)
+from app.simulator.connect_leg import ConnectFlowLeg
+from app.simulator.connect_library import load_target
+
+SUITE_FIELDS = ("callerId", "dialedNumber", "attributes", "hours", "lexBot", "lambdaResponses",
+                "staffing", "queueMetrics", "percentRoll")
+_PHONE = re.compile(r"^\+?[0-9]{3,15}$")
+
+
+@dataclass(frozen=True)
+class CallOptions:
+    """What the offline contact centre answers for one suite's calls."""
+    caller_id: str = DEFAULT_CALLER_ID
+    dialed_number: str = DEFAULT_DIALED_NUMBER
+    attributes: dict = field(default_factory=dict)
+    hours_open: object = True
+    lex_bot: str | None = None
+    lambda_responses: dict | None = None
+    staffing: str | dict = "available"
+    queue_metrics: dict = field(default_factory=dict)
+    percent_roll: int | None = None
+
+
+def parse_suite_options(meta, where, base):
+    """The Connect fields of a suite object, checked; `where` prefixes errors ("file: ")."""
+    options = {}
+    for key in SUITE_FIELDS:
+        if key in meta and meta[key] is not None:
+            options[key] = _check(key, meta[key], f'{where}"{key}": ', Path(base))
+    return options
+
+
+def _check(key, value, where, base):
+    if key in ("callerId", "dialedNumber"):
+        if not isinstance(value, str) or not _PHONE.match(value.replace(" ", "")):
+            raise SuiteError(f"{where}expected a phone number such as \"+15551230000\", got {json.dumps(value)}")
+        return value.replace(" ", "")
+    if key == "attributes":
+        if not isinstance(value, dict) or not all(isinstance(v, (str, int, float)) and not isinstance(v, bool)
+                                                  for v in value.values()):
+            raise SuiteError(f"{where}expected an object of text values, got {json.dumps(value)[:80]}")
+        return {str(k): str(v) for k, v in value.items()}
+    if key == "hours":
+        if value not in ("open", "closed", True, False):
+            raise SuiteError(f'{where}expected "open" or "closed", got {json.dumps(value)}')
+        return value in ("open", True)
+    if key == "lexBot":
+        return _path(value, where, base)
+    if key == "lambdaResponses":
+        return _lambda_responses(value, where, base)
+    if key == "staffing":
+        if value not in STAFFING_LEVELS:
+            raise SuiteError(f"{where}expected one of {', '.join(STAFFING_LEVELS)}, got {json.dumps(value)}")
+        return value
+    if key == "queueMetrics":
+        if not isinstance(value, dict) or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                                  for v in value.values()):
+            raise SuiteError(f"{where}expected an object of numbers, got {json.dumps(value)[:80]}")
+        return dict(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100:
+        raise SuiteError(f"{where}expected a whole number from 1 to 100, got {json.dumps(value)}")
+    return value
+
+
+def _path(value, where, base):
+    if not isinstance(value, str) or not value.strip():
+        raise SuiteError(f"{where}expected a path, got {json.dumps(value)}")
+    path = base / value
+    if not path.exists():
+        raise SuiteError(f"{where}{path} does not exist")
+    return str(path)
+
+
+def _lambda_responses(value, where, base):
+    if isinstance(value, str):
+        path = Path(_path(value, where, base))
+        try:
+            value = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise SuiteError(f"{where}{path}: cannot read Lambda responses: {exc}") from None
+    if not isinstance(value, dict):
+        raise SuiteError(f"{where}expected an object mapping a function name or ARN to its response")
+    return value
+
+
+def options_for(suite, defaults):
+    """`defaults` with the suite's own fields over them."""
+    fields = getattr(suite, "options", None) or {}
+    names = {"callerId": "caller_id", "dialedNumber": "dialed_number", "hours": "hours_open",
+             "lexBot": "lex_bot", "lambdaResponses": "lambda_responses", "queueMetrics": "queue_metrics",
+             "percentRoll": "percent_roll"}
+    return replace(defaults, **{names.get(key, key): value for key, value in fields.items()})
+
+
+class ConnectCalls:
+    """Builds the IVR leg of each call to a flow, loading each flow and bot once."""
+
+    def __init__(self, clock, load_bot):
+        self.clock, self.load_bot = clock, load_bot
+        self._targets, self._bots = {}, {}
+
+    def flow(self, path):
+        return self._target(path)[0]
+
+    def _target(self, path):
+        if path not in self._targets:
+            self._targets[path] = load_target(path)
+        return self._targets[path]
+
+    def _bot(self, path):
+        if path not in self._bots:
+            self._bots[path] = self.load_bot(path)
+        return self._bots[path]
+
+    def maker(self, path, options):
+        """A function line -> ConnectFlowLeg; every loading error is raised here, before the call."""
+        flow, library = self._target(path)
+        bot = self._bot(options.lex_bot) if options.lex_bot else None
+        error = missing_bot_error(flow, bot)
+        if error:
+            raise error
+
+        def make(line):
+            contact = ContactData(caller_id=options.caller_id, dialed_number=options.dialed_number,
+                                  contact_id=contact_id_for(line.noise_key))
+            return ConnectFlowLeg(self.clock, line, flow, lex_bot=bot, contact=contact,
+                                  lambda_responses=options.lambda_responses, hours_open=options.hours_open,
+                                  attributes=options.attributes, library=library, staffing=options.staffing,
+                                  queue_metrics=options.queue_metrics, percent_roll=options.percent_roll)
+        return make
