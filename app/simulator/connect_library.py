@@ -10,8 +10,8 @@ How a reference is matched, first hit wins:
    segment against them;
 2. the flow's name (a wrapper's "Name", the export's metadata name), then the file name without
    ".json", compared without case, spaces, "-" or "_";
-3. for a templated reference (`${var.flows["main"]}`, `${F:main:F}`), each quoted or
-   colon-delimited word of it, as a name.
+3. for a templated reference (`${var.flows["main"]}`, `{{contactFlows.Main.arn}}`), each word
+   of it, as a name.
 Files are read the first time a transfer needs them; a file that is not a flow is skipped, and a
 flow that fails to load is reported when something transfers to it.
 """
@@ -23,7 +23,7 @@ from app.simulator.connect_flow import load_flow
 
 MAX_FILES = 500
 MAX_FILE_BYTES = 5_000_000
-_TEMPLATE_WORDS = re.compile(r'"([^"]+)"|:([\w.-]+):')
+_TEMPLATE_WORDS = re.compile(r"[A-Za-z0-9_-]{3,}")
 
 
 def _key(text):
@@ -74,8 +74,8 @@ class FlowLibrary:
             if ref in (flow.arn, flow.flow_id) or (flow.flow_id and tail == flow.flow_id):
                 return flow, None
         names = [ref, tail, *(also and [also] or [])]
-        if "${" in ref or '"' in ref:
-            names += [a or b for a, b in _TEMPLATE_WORDS.findall(ref)]
+        if "${" in ref or "{{" in ref:
+            names += _TEMPLATE_WORDS.findall(ref)
         for name in map(_key, names):
             for path, flow in flows:
                 if name and name in (_key(flow.name or ""), _key(path.stem)):

@@ -1,9 +1,10 @@
 """Blocks that call other services: AWS Lambda function (InvokeLambdaFunction), Create task,
-Show view, Check Voice ID, Create callback.
+Show view, Check Voice ID, Create callback, Customer profiles, Cases.
 
 Offline, a Lambda answers from `lambda_responses` (by function name or ARN: a dict, or a callable
 given the resolved parameters). The others have no service behind them: Create task and Create
-callback succeed; Show view is an agent-workspace block, which Connect answers on a voice
+callback succeed, and so do Create customer profile and Create case; Get customer profile and
+Get case find nothing (NoneFoundError, else Error); Show view is an agent-workspace block, which Connect answers on a voice
 contact with its Error branch; Check Voice ID has no Voice ID domain, so it takes Error too.
 """
 from app.simulator.connect_flow import CATCH_ALL_ERROR
@@ -52,6 +53,11 @@ def succeed(leg, block):
     leg.next(block)
 
 
+def none_found(leg, block):
+    """A look-up in a service with no records offline (Customer Profiles, Cases): None found."""
+    leg.error(block, "NoneFoundError")
+
+
 def not_on_voice(leg, block):
     """A block Connect cannot run for a voice contact here: its Error branch."""
     leg.error(block, CATCH_ALL_ERROR)
@@ -62,6 +68,10 @@ HANDLERS = {
     "CreateTask": succeed,
     "CreateCallbackContact": succeed,
     "CompleteOutboundCall": succeed,
+    "CreateCustomerProfile": succeed,
+    "CreateCase": succeed,
+    "GetCustomerProfile": none_found,
+    "GetCase": none_found,
     "ShowView": not_on_voice,
     "CheckVoiceId": not_on_voice,
 }

@@ -12,8 +12,9 @@ INTERRUPTED = "MessagesInterrupted"
 
 
 def prompt_text(block):
-    """What an input or prompt block says first."""
-    return block.params.get("Text") or block.params.get("SSML") or ""
+    """What an input or prompt block says first (or one message of a loop: its parameters)."""
+    params = block if isinstance(block, dict) else block.params
+    return params.get("Text") or params.get("SSML") or ""
 
 
 def message(leg, block):
