@@ -366,12 +366,17 @@ def _add_block(blocks, source, block):
     blocks[block.id] = block
 
 
+# Blocks whose conditions are fixed results ("True", "MessagesInterrupted"): labelled by the result.
+_RESULT_TYPES = ("Loop", "CheckHoursOfOperation", "MessageParticipantIteratively", "Wait", "CheckVoiceId",
+                 "ShowView", "CheckMetricData")
+
+
 def condition_label(block, operator, operands):
     """The coverage label of a conditional branch; see the module doc."""
     first = operands[0] if operands else ""
     if block.is_lex:
         return f"intent:{first}"
-    if block.type in ("Loop", "CheckHoursOfOperation") and operator == "Equals":
+    if block.type in _RESULT_TYPES and operator == "Equals":
         return first
     return f"Condition:{operator} {','.join(operands)}"
 
