@@ -2,7 +2,8 @@
 
 For each flow file (PATH may be a file or a folder, read with its subfolders) it lists the blocks
 with their type and branches, marking the ones the simulator does not model: a call that reaches
-one ends there, saying so. Files that are not flow exports are skipped; a flow export that does
+one ends there, saying so. `--play` also plays each flow to a caller who says nothing (Lex
+blocks hear nothing either) and prints what it says first and how the call ends. Files that are not flow exports are skipped; a flow export that does
 not load is an error (exit 2), with the message a run would give.
 """
 from pathlib import Path
@@ -11,6 +12,7 @@ import click
 
 from app.errors import FlowError
 from app.simulator.connect_flow import load_flow
+from app.simulator.connect_probe import probe
 
 UNMODELLED = "NOT MODELLED"
 
@@ -38,7 +40,8 @@ def describe(flow):
 @click.command("flows")
 @click.argument("path", type=click.Path(exists=True))
 @click.option("--summary", is_flag=True, help="One line per flow, no blocks.")
-def flows(path, summary):
+@click.option("--play", is_flag=True, help="Also play each flow to a silent caller: first prompt and outcome.")
+def flows(path, summary, play):
     """List each Connect flow's blocks, marking those the simulator does not model."""
     loaded, failed, skipped = 0, 0, 0
     for file in flow_files(path):
@@ -54,6 +57,10 @@ def flows(path, summary):
         loaded += 1
         lines = describe(flow)
         click.echo("\n".join(lines[:1] if summary else lines))
+        if play:
+            result = probe(file)
+            click.echo(f"  plays: first prompt {result.first_prompt!r}; {result.blocks_run} blocks; "
+                       f"ends: {result.outcome}")
     click.echo(f"{loaded} flow(s) loaded, {failed} failed to load, {skipped} other JSON file(s) skipped")
     if failed or not loaded:
         raise SystemExit(2)

@@ -82,4 +82,7 @@ HANDLERS = {
     "UpdateContactMediaProcessing": setting,
     "StartVoiceIdStream": setting,
     "UpdatePreviousContactParticipantState": setting,
+    "UpdateContactRecordingAndAnalyticsBehavior": setting,
+    "TagContact": setting,
+    "UnTagContact": setting,
 }

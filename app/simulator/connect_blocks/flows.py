@@ -57,4 +57,5 @@ HANDLERS = {
     "InvokeFlowModule": invoke_module,
     "EndFlowModuleExecution": end_module,
     "EndFlowExecution": end_flow,
+    "ResumeContact": end_flow,
 }
