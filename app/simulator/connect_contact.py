@@ -86,10 +86,10 @@ class ContactData:
         return REFERENCE.sub(one, str(text))
 
     def value(self, ref):
-        """A parameter's value: a whole reference keeps None for "not set"; text is filled in."""
+        """A parameter's value: a whole reference keeps None for "not set"; anything else is text
+        with references filled in (exports hold "8", but hand-written flows may hold 8)."""
         if ref is None:
             return None
-        text = str(ref).strip() if isinstance(ref, str) else ref
-        if isinstance(text, str) and REFERENCE.fullmatch(text):
-            return self.lookup(text[2:])
-        return self.fill(ref) if isinstance(ref, str) else ref
+        if isinstance(ref, str) and REFERENCE.fullmatch(ref.strip()):
+            return self.lookup(ref.strip()[2:])
+        return self.fill(ref)

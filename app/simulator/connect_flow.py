@@ -253,11 +253,13 @@ def load_flow(path):
 
 
 def _single_flow_file(folder):
-    """A folder names a flow only if exactly one *.json sits at its top (e.g. beside `legacy/`)."""
+    """A folder names a flow only if exactly one *.json sits at its top (e.g. beside `legacy/`);
+    with several, the entry flow must be named, and the others are found by transfers."""
     files = sorted(p for p in folder.glob("*.json") if p.is_file())
     if len(files) != 1:
         found = ", ".join(p.name for p in files) or "none"
-        raise FlowError(f"{folder}: expected exactly one flow file (*.json) in the folder, found {found}")
+        hint = f"; name the flow the call starts in, e.g. {folder / files[0].name}" if files else ""
+        raise FlowError(f"{folder}: expected exactly one flow file (*.json) in the folder, found {found}{hint}")
     return files[0]
 
 

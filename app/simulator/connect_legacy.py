@@ -7,6 +7,7 @@ behaves and is covered the same whichever format it was exported in. A type with
 keeps its own name and its parameters by name; the interpreter plays it if it has a handler for
 it, and otherwise ends the call there, naming it.
 """
+from app.errors import FlowError
 from app.simulator.connect_flow import (CATCH_ALL_ERROR, SUCCESS, Block, Condition, Flow, _add_block,
                                         _block_where, _expect_objects, _expect_type, _operator,
                                         condition_label)
