@@ -57,7 +57,7 @@ def _module_block(module, source, index):
 
 
 def _add_legacy_branch(block, branch, source, where, name):
-    condition = _expect_type(branch.get("condition"), str, where, f"{name}.condition")
+    condition = _expect_type(branch.get("condition"), str, where, f"{name}.condition", required=True)
     target = _expect_type(branch.get("transition"), str, where, f"{name}.transition")
     if condition == SUCCESS:
         block.next = target
