@@ -113,7 +113,7 @@ class Condition:
 
     def matches(self, value):
         """Whether the block's result (a string, or None) passes this condition."""
-        return value is not None and any(_passes(self.operator, str(value), str(operand))
+        return value is not None and self.operator in OPERATORS and any(_passes(self.operator, str(value), str(operand))
                                          for operand in self.operands)
 
 
@@ -158,6 +158,19 @@ class Block:
         v1, v2 = self.params.get("LexBot") or {}, self.params.get("LexV2Bot") or {}
         return v1.get("Name") or v2.get("AliasArn") or None
 
+    @property
+    def unmodelled(self):
+        """Why the interpreter cannot play this block (a type or an operator it does not know),
+        or None when it can."""
+        from app.simulator.connect_blocks import HANDLERS
+        if self.type not in HANDLERS:
+            return f"type '{self.source_type}' (id '{self.id}') is not simulated"
+        for condition in self.conditions:
+            if condition.operator not in OPERATORS:
+                return (f"condition operator '{condition.operator}' in block '{self.id}' "
+                        f"({self.source_type}) is not simulated")
+        return None
+
     def branches(self):
         """Every (label, target) leaving this block, in the order they are tried."""
         out = [(c.label, c.target) for c in self.conditions]
@@ -181,9 +194,8 @@ class Flow:
 
     @property
     def unmodelled(self):
-        """Blocks of a type the interpreter does not play: reaching one ends the call."""
-        from app.simulator.connect_blocks import HANDLERS
-        return [block for block in self.blocks.values() if block.type not in HANDLERS]
+        """Blocks the interpreter does not play (see `Block.unmodelled`): reaching one ends the call."""
+        return [block for block in self.blocks.values() if block.unmodelled]
 
     @cached_property
     def block_ids(self):
@@ -391,10 +403,9 @@ def condition_label(block, operator, operands):
 
 
 def _operator(source, block_id, name):
-    operator = OPERATOR_ALIASES.get(name, name)
-    if operator not in OPERATORS:
-        raise FlowError(f"{source}: block '{block_id}' has a condition with unknown operator '{name}'")
-    return operator
+    """The operator's flow-language name. One we do not know loads as written (or "(none)"): the
+    block is then not modelled, and a call that reaches it ends there, naming the operator."""
+    return OPERATOR_ALIASES.get(name, name) if name else "(none)"
 
 
 # --------------------------------------------------------------------------- the flow language

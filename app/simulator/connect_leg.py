@@ -11,8 +11,9 @@ short handler per type in one table (`connect_blocks.HANDLERS`), grouped by fami
 - Branch fallbacks: an error without its own branch takes NoMatchingError (Connect's catch-all);
   with neither, the call ends with outcome "error: ...". A transition to nothing ends the call as
   Connect does, "disconnected".
-- A block type without a handler ends the call with outcome "unmodelled block: ..." naming its
-  type and id; the flow loads anyway, so blocks that are never reached cost nothing.
+- A block type without a handler (or a condition operator we do not know) ends the call with
+  outcome "unmodelled block: ..." naming it and the block; the flow loads anyway, so blocks that
+  are never reached cost nothing.
 - `max_blocks` bounds a flow that loops forever (without waiting for the caller): the call ends
   with outcome "block limit reached".
 """
@@ -137,12 +138,11 @@ class ConnectFlowLeg(Endpoint):
         block = self.block = self.flow.blocks[block_id]
         self.blocks_run += 1
         self.visited_blocks.add(block_id)
-        handler = connect_blocks.HANDLERS.get(block.type)
-        if handler is None:
-            self.finish(f"unmodelled block: type '{block.source_type}' (id '{block.id}') "
-                        "is not simulated")
+        unmodelled = block.unmodelled
+        if unmodelled:
+            self.finish(f"unmodelled block: {unmodelled}")
             return
-        handler(self, block)
+        connect_blocks.HANDLERS[block.type](self, block)
 
     def switch_flow(self, flow, returning_to=None):
         """Go on in another flow (TransferToFlow, InvokeFlowModule), from its start block."""
