@@ -353,3 +353,24 @@ def test_a_lex_flow_reached_by_transfer_with_no_bot_ends_saying_so():
     flow = flow_of(action("lex", "ConnectParticipantWithLexBot", {"Text": "Hi", "LexBot": {"Name": "Bot"}}))
     assert "no Lex bot" in call(flow)[1].outcome
     assert call(flow, lex_bot=FakeBot())[0].texts[0] == "Hi"
+
+
+@pytest.mark.parametrize("check, contacts, heard", [("Time in queue", 0, "Short"), ("Queue capacity", 7, "Long")])
+def test_legacy_check_queue_status_compares_the_queue(check, contacts, heard):
+    flow = legacy_of(
+        module("q", "CheckQueueStatus", [{"name": "Queue", "value": "arn:x:queue/Sales"},
+                                         {"name": "CheckType", "value": check}],
+               [{"condition": "Evaluate", "conditionType": "GreaterThan", "conditionValue": "5", "transition": "l"},
+                {"condition": "NoMatch", "transition": "s"}]),
+        module("l", "PlayPrompt", [{"name": "Text", "value": "Long"}]),
+        module("s", "PlayPrompt", [{"name": "Text", "value": "Short"}]))
+    metric = "OldestContactInQueueAgeSeconds" if check.startswith("Time") else "NumberOfContactsInQueue"
+    assert flow.blocks["q"].params["MetricType"] == metric
+    metrics = {"NumberOfContactsInQueue": contacts, "OldestContactInQueueAgeSeconds": 0}
+    assert call(flow, queue_metrics=metrics)[0].texts == [heard]
+
+
+def test_documented_operator_spelling_numeric_less_than():
+    flow = flow_of(action("p", "DistributeByPercentage", {}, conditions=[("NumericLessThan", "90", "a")],
+                          errors=[("NoMatchingCondition", "b")]), say("a", "A"), say("b", "B"))
+    assert call(flow)[0].texts == ["A"]

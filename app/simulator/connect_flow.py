@@ -58,6 +58,7 @@ OPERATOR_ALIASES = {
     "GreaterThan": "NumberGreaterThan", "GreaterThanOrEqualTo": "NumberGreaterOrEqualTo",
     "LessThan": "NumberLessThan", "LessThanOrEqualTo": "NumberLessOrEqualTo",
     "Contains": "TextContains", "StartsWith": "TextStartsWith", "EndsWith": "TextEndsWith",
+    "NumericLessThan": "NumberLessThan", "NumericGreaterThan": "NumberGreaterThan",  # the docs' spelling
 }
 OPERATORS = frozenset({"Equals", "NumberGreaterThan", "NumberGreaterOrEqualTo", "NumberLessThan",
                        "NumberLessOrEqualTo", "TextContains", "TextStartsWith", "TextEndsWith"})

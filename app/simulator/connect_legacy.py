@@ -181,6 +181,12 @@ def _loop_prompts(value, raw, named, target):
     return {"Messages": messages, "InterruptFrequencySeconds": interrupt}
 
 
+def _queue_metric(value):
+    """Check queue status compares either the time in queue or the queue's size ("capacity")."""
+    text = " ".join(f"{k} {v}" for k, v in value.items() if k != "Queue").lower()
+    return "OldestContactInQueueAgeSeconds" if "time" in text or "age" in text else "NumberOfContactsInQueue"
+
+
 def _event_hook(value, raw, named, target):
     """SetEventHook / SetContactFlow: `Type` (CustomerQueue, CustomerHold, ...) names the hook."""
     flow = named.get("ContactFlowId") or named.get("EventHook") or {}
@@ -214,6 +220,8 @@ _LEGACY = {
     "ResumeContact": ("EndFlowExecution", _no_parameters),
     "EndFlowExecution": ("EndFlowExecution", _no_parameters),
     "CheckStaffing": ("CheckMetricData", lambda value, raw, named, target: {"Status": value.get("Status")}),
+    "CheckQueueStatus": ("CheckMetricData", lambda value, raw, named, target: {
+        "MetricType": _queue_metric(value), "QueueId": value.get("Queue")}),
     "SetCallbackNumber": ("UpdateContactCallbackNumber", lambda value, raw, named, target: {
         "CallbackNumber": value.get("CallbackNumber")}),
     "StartMediaStreaming": ("UpdateContactMediaStreamingBehavior", lambda value, raw, named, target: {

@@ -18,6 +18,10 @@ STAFFING_LEVELS = ("available", "staffed", "online", "none")
 _AGENT_METRICS = ("NumberOfAgentsAvailable", "NumberOfAgentsStaffed", "NumberOfAgentsOnline")
 _LEGACY_STATUS = {"available": "NumberOfAgentsAvailable", "staffed": "NumberOfAgentsStaffed",
                   "online": "NumberOfAgentsOnline"}
+# Short metric names some hand-written flows use, by the documented MetricType.
+_METRIC_ALIASES = {"AgentsAvailable": "NumberOfAgentsAvailable", "AgentsStaffed": "NumberOfAgentsStaffed",
+                   "AgentsOnline": "NumberOfAgentsOnline", "ContactsInQueue": "NumberOfContactsInQueue",
+                   "OldestContactAge": "OldestContactInQueueAgeSeconds"}
 
 
 def queue_name(queue_id):
@@ -68,6 +72,7 @@ def check_metric_data(leg, block):
     compares the count (NumberGreaterThan 0) and takes NoMatchingCondition otherwise.
     """
     name = block.params.get("MetricType") or _LEGACY_STATUS.get(str(block.params.get("Status", "")).lower())
+    name = _METRIC_ALIASES.get(name, name)
     if not name:
         leg.error(block, CATCH_ALL_ERROR)
         return
@@ -156,6 +161,7 @@ HANDLERS = {
     "Loop": loop,
     "CheckHoursOfOperation": check_hours,
     "CheckMetricData": check_metric_data,
+    "CheckQueueStatus": check_metric_data,
     "GetMetricData": get_metric_data,
     "DistributeByPercentage": distribute_by_percentage,
     "Wait": wait,
