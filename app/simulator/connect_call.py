@@ -51,48 +51,57 @@ class CallOptions:
 
 def parse_suite_options(meta, where, base):
     """The Connect fields of a suite object, checked; `where` prefixes errors ("file: ")."""
-    options = {}
-    for key in SUITE_FIELDS:
-        if key in meta and meta[key] is not None:
-            options[key] = _check(key, meta[key], f'{where}"{key}": ', Path(base))
-    return options
+    return {key: _FIELDS[key](meta[key], f'{where}"{key}": ', Path(base))
+            for key in SUITE_FIELDS if meta.get(key) is not None}
 
 
-def _check(key, value, where, base):
-    if key in ("callerId", "dialedNumber"):
-        if not isinstance(value, str) or not _PHONE.match(value.replace(" ", "")):
-            raise SuiteError(f"{where}expected a phone number such as \"+15551230000\", got {json.dumps(value)}")
-        return value.replace(" ", "")
-    if key == "attributes":
-        if not isinstance(value, dict) or not all(isinstance(v, (str, int, float)) and not isinstance(v, bool)
-                                                  for v in value.values()):
-            raise SuiteError(f"{where}expected an object of text values, got {json.dumps(value)[:80]}")
-        return {str(k): str(v) for k, v in value.items()}
-    if key == "hours":
-        if value not in ("open", "closed", True, False):
-            raise SuiteError(f'{where}expected "open" or "closed", got {json.dumps(value)}')
-        return value in ("open", True)
-    if key == "lexBot":
-        return _path(value, where, base)
-    if key == "lambdaResponses":
-        return _lambda_responses(value, where, base)
-    if key == "staffing":
-        if value not in STAFFING_LEVELS:
-            raise SuiteError(f"{where}expected one of {', '.join(STAFFING_LEVELS)}, got {json.dumps(value)}")
-        return value
-    if key == "queueMetrics":
-        if not isinstance(value, dict) or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
-                                                  for v in value.values()):
-            raise SuiteError(f"{where}expected an object of numbers, got {json.dumps(value)[:80]}")
-        return dict(value)
+def _fail(where, expected, value):
+    raise SuiteError(f"{where}expected {expected}, got {json.dumps(value)[:80]}")
+
+
+def _number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _phone(value, where, base):
+    if not isinstance(value, str) or not _PHONE.match(value.replace(" ", "")):
+        _fail(where, 'a phone number such as "+15551230000"', value)
+    return value.replace(" ", "")
+
+
+def _attributes(value, where, base):
+    if not isinstance(value, dict) or not all(isinstance(v, str) or _number(v) for v in value.values()):
+        _fail(where, "an object of text values", value)
+    return {str(k): str(v) for k, v in value.items()}
+
+
+def _hours(value, where, base):
+    if value not in ("open", "closed", True, False):
+        _fail(where, '"open" or "closed"', value)
+    return value in ("open", True)
+
+
+def _staffing(value, where, base):
+    if value not in STAFFING_LEVELS:
+        _fail(where, f"one of {', '.join(STAFFING_LEVELS)}", value)
+    return value
+
+
+def _queue_metrics(value, where, base):
+    if not isinstance(value, dict) or not all(_number(v) for v in value.values()):
+        _fail(where, "an object of numbers", value)
+    return dict(value)
+
+
+def _percent_roll(value, where, base):
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100:
-        raise SuiteError(f"{where}expected a whole number from 1 to 100, got {json.dumps(value)}")
+        _fail(where, "a whole number from 1 to 100", value)
     return value
 
 
 def _path(value, where, base):
     if not isinstance(value, str) or not value.strip():
-        raise SuiteError(f"{where}expected a path, got {json.dumps(value)}")
+        _fail(where, "a path", value)
     path = base / value
     if not path.exists():
         raise SuiteError(f"{where}{path} does not exist")
@@ -109,6 +118,11 @@ def _lambda_responses(value, where, base):
     if not isinstance(value, dict):
         raise SuiteError(f"{where}expected an object mapping a function name or ARN to its response")
     return value
+
+
+_FIELDS = {"callerId": _phone, "dialedNumber": _phone, "attributes": _attributes, "hours": _hours,
+           "lexBot": _path, "lambdaResponses": _lambda_responses, "staffing": _staffing,
+           "queueMetrics": _queue_metrics, "percentRoll": _percent_roll}
 
 
 def options_for(suite, defaults):
