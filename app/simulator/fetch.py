@@ -20,6 +20,7 @@ A request that gets no usable HTTP response (connection refused, timeout, malfor
 too large) raises `FetchError` with Twilio's code; a fetcher never returns status 0.
 """
 import io
+import os
 import sys
 import threading
 from urllib.parse import urlencode, urlsplit
@@ -52,6 +53,12 @@ class FetchError(Exception):
 def too_large(method, url):
     return FetchError(f"{method} {url}: the response body is larger than "
                       f"{MAX_BODY_BYTES // 1024} kB", RESPONSE_TOO_LARGE)
+
+
+def twiml_auth_token(env=os.environ):
+    """The token that signs requests to a TwiML target: TWIML_AUTH_TOKEN (for an app that
+    validates with another account's token), else TWILIO_AUTH_TOKEN; None leaves them unsigned."""
+    return (env.get("TWIML_AUTH_TOKEN") or env.get("TWILIO_AUTH_TOKEN") or "").strip() or None
 
 
 def sign(auth_token, url, params):

@@ -22,9 +22,11 @@ Faults, as on Twilio:
 - Not Twilio's, but needed offline: a Redirect loop costs no virtual time, so it would spin
   forever; after 100 documents at one instant the call ends with error 11200 ("redirect loop").
 """
+import uuid
 import xml.etree.ElementTree as ET
 from urllib.parse import urljoin
 
+from app.caller import inbound_params
 from app.simulator import twiml_verbs_calls, twiml_verbs_input, twiml_verbs_prompts
 from app.simulator.fetch import FetchError
 from app.simulator.line import Endpoint
@@ -268,3 +270,31 @@ class TwimlLeg(Endpoint):
 
     def log(self, kind, text):
         self.line.record(self, kind, text)
+
+
+def twiml_ivr(clock, line, fetch, target, suite=None, dial=None):
+    """The IVR leg for a `twiml:` target: the suite's caller (or the default one) calls the app,
+    whose first document is requested with the target's method; `dial` (the command line's)
+    wins over the suite's."""
+    params = inbound_params("CA" + uuid.uuid4().hex, getattr(suite, "caller", None),
+                            getattr(suite, "caller_id", None))
+    outcome = dial or getattr(suite, "dial", None) or "answered"
+    return TwimlLeg(clock, line, fetch, target.value, params, name="ivr", method=target.method,
+                    dial_outcome=outcome)
+
+
+def run_facts(leg):
+    """What a finished TwiML call adds to its run's document: the fatal error (and whether it
+    means the target was never reached), who was dialed, recordings, and notes."""
+    facts = {"dialed": leg.dialed, "recordings": leg.recordings, "twimlNotes": leg.notes,
+             "caller": {key: leg.params[key] for key in ("From", "FromCity", "FromState",
+                                                          "FromZip", "FromCountry")
+                        if key in leg.params}}
+    if leg.app_error:
+        error = leg.app_error
+        facts["appError"] = {**error, "summary": f"Twilio error {error['code']} at {error['url']}"}
+        if leg.unreachable:
+            facts["setupError"] = f"the target could not be reached: {error['message']}"
+    if leg.not_modelled_verb:
+        facts["notModelled"] = leg.not_modelled_verb
+    return facts

@@ -29,9 +29,9 @@ Twilio's behaviour (TwiML reference), and what stands in for the far end offline
 """
 import uuid
 
+from app.caller import DIAL_OUTCOMES  # noqa: F401  (the outcomes the far end can have)
 from app.simulator.twiml_attrs import Attributes
 
-DIAL_OUTCOMES = ("answered", "busy", "no-answer", "failed")
 DIAL_RING_SECONDS = 3.0
 DIAL_TALK_SECONDS = 10.0
 BUSY_SECONDS = 1.0
