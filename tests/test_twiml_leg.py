@@ -81,13 +81,13 @@ class Call:
     """One simulated call: the leg plays the IVR side, the scripted peer calls in."""
 
     def __init__(self, docs, script=(), start="/start", status_callback=None, auth_token=None,
-                 recognizer=None, fetch=None, until=600):
+                 recognizer=None, fetch=None, until=600, dial_outcome="answered"):
         self.clock = VirtualClock()
         self.line = Line(self.clock, recognizer=recognizer)
         self.app, self.seen = make_app(docs, self.clock)
         fetch = fetch or FlaskFetcher(self.app, auth_token=auth_token)
         self.leg = TwimlLeg(self.clock, self.line, fetch, BASE + start, PARAMS, name="ivr",
-                            status_callback=status_callback)
+                            status_callback=status_callback, dial_outcome=dial_outcome)
         self.peer = ScriptedPeer(self.clock, self.line, script)
         self.line.connect(self.peer, self.leg)
         self.clock.run(until=until, max_events=20000)

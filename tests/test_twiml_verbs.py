@@ -3,7 +3,6 @@
 and invalid attribute values (13xxx warnings and the default, never a crash)."""
 import pytest
 
-from app.simulator.twiml_leg import TwimlLeg
 from tests.test_twiml_leg import APP_ERROR, BASE, Call, twiml
 
 SAID = twiml("<Say>After</Say>")
@@ -16,15 +15,7 @@ def form_of(call, path):
 
 def dial_call(body, outcome="answered", script=(), **docs):
     """A call whose IVR leg dials with the given far-end outcome."""
-    original = TwimlLeg.__init__
-
-    def with_outcome(self, *args, **kwargs):
-        original(self, *args, **{**kwargs, "dial_outcome": outcome})
-    TwimlLeg.__init__ = with_outcome
-    try:
-        return Call({"/start": twiml(body), **docs}, script=script)
-    finally:
-        TwimlLeg.__init__ = original
+    return Call({"/start": twiml(body), **docs}, script=script, dial_outcome=outcome)
 
 
 # -- Dial -----------------------------------------------------------------------------------
@@ -40,7 +31,7 @@ def test_dial_without_action_is_answered_bridged_then_the_document_goes_on():
 
 def test_dial_action_gets_status_duration_and_sid_by_post():
     call = dial_call('<Dial action="/after"><Number>+14155550111</Number></Dial><Say>Skipped</Say>',
-                     after=None, **{"/after": SAID})
+                     **{"/after": SAID})
     got = form_of(call, "/after")
     assert got["method"] == "POST" and got["t"] == 13.0
     assert got["form"]["DialCallStatus"] == "completed" and got["form"]["DialCallDuration"] == "10"
