@@ -288,6 +288,8 @@ class RecordState:
 
 
 def run_record(leg, verb):
+    if verb.get("transcribeCallback") or (verb.get("transcribe") or "").lower() == "true":
+        leg.note("Record: transcription is not modelled offline; no transcribeCallback is sent")
     state = RecordState(leg, verb)
     leg.listen(state)
     state.start()
