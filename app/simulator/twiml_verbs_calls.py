@@ -11,7 +11,8 @@ Twilio's behaviour (TwiML reference), and what stands in for the far end offline
   with '*'; `timeLimit` (default 14400 s) cuts it. `record`, `callerId` and `answerOnBridge`
   change nothing offline. The action (method POST) gets DialCallStatus (completed, busy,
   no-answer, failed), DialCallSid and, once bridged, DialCallDuration; without an action the
-  document goes on after the Dial. Each Dial is kept in `leg.dialed`.
+  document goes on after the Dial. Each Dial is kept in `leg.dialed` (status "canceled" when
+  the caller hung up before the far end answered).
   <Dial><Conference>, <Application> and <WhatsApp> are not modelled.
 - <Enqueue name>: the caller waits in the queue; no agent ever answers offline. The waitUrl
   (POST, with QueuePosition, QueueSid, QueueTime, AvgQueueTime, CurrentQueueSize) is played
@@ -96,6 +97,11 @@ class DialState:
         self.done = True
         if self._timer is not None:
             self._timer.cancel()
+
+    def call_ended(self):
+        """The caller hung up while dialing or bridged: the dialed call is canceled with it."""
+        if not self.done:
+            self.record["status"] = "canceled" if self.answered_at is None else "completed"
 
     def _later(self, delay, fn, *args):
         self._timer = self.clock.call_later(delay, self.leg.guard(fn, *args))
