@@ -257,3 +257,13 @@ def test_an_application_error_mid_call_is_spoken_and_named():
     assert call.peer.texts() == [APP_ERROR]
     assert call.leg.app_error == {"code": 11200, "url": BASE + "/boom",
                                   "message": f"HTTP retrieval failure: POST {BASE}/boom returned HTTP 503"}
+
+
+def test_entity_expansion_bombs_and_deep_nesting_end_or_play_without_harm():
+    entities = '<!ENTITY a "aaaaaaaaaa">' + "".join(
+        f'<!ENTITY {c} "{("&" + p + ";") * 10}">' for p, c in zip("abcdefgh", "bcdefghi"))
+    bomb = Call({"/start": f'<?xml version="1.0"?><!DOCTYPE r [{entities}]>'
+                           "<Response><Say>&i;</Say></Response>"})
+    assert bomb.leg.app_error["code"] == 12100 and bomb.peer.texts() == [APP_ERROR]
+    deep = Call({"/start": twiml("<Say>" + "<p>" * 5000 + "deep" + "</p>" * 5000 + "</Say>")})
+    assert deep.peer.texts() == ["deep"] and deep.line.end_reason == "completed"

@@ -200,7 +200,8 @@ class HttpFetcher:
                     body += chunk
                     if len(body) > self.max_bytes:
                         raise too_large(method, url)
-                encoding = response.encoding or "utf-8"
+                declared = "charset=" in response.headers.get("Content-Type", "").lower()
+                encoding = response.encoding if declared else "utf-8"   # not text/*'s latin-1
                 outcome["status"] = response.status_code
                 outcome["body"] = bytes(body).decode(encoding, "replace")
         except FetchError as exc:
