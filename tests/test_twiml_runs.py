@@ -194,3 +194,23 @@ def test_validator_sees_the_exact_url_of_a_get_request(serve, store, monkeypatch
     [doc] = run(store, [suite([{"expect": "Signed", "timeout": 3}])],
                 parse_target(f"twiml:GET:{base}/voice?menu=main")).documents
     assert doc["status"] == "complete" and checked == [(True, True)]
+
+
+def test_cookies_an_app_sets_last_for_its_call_and_no_other(store, serve):
+    app = Flask(__name__)
+    app.secret_key = "k"
+    from flask import session
+
+    @app.route("/voice", methods=["POST"])
+    def voice():
+        seen = session.get("caller")
+        session["caller"] = request.form["CallSid"]
+        if seen is None:
+            return '<Response><Say>First visit</Say><Redirect>/voice</Redirect></Response>'
+        same = "same call" if seen == request.form["CallSid"] else "another call"
+        return f"<Response><Say>Back from {same}</Say></Response>"
+
+    base = serve(app)
+    steps = [{"expect": "First visit Back from same call", "timeout": 3}]
+    docs = run(store, [suite(steps)] * 3, parse_target(f"twiml:{base}/voice")).documents
+    assert [d["status"] for d in docs] == ["complete"] * 3, [d["results"] for d in docs]

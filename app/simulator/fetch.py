@@ -23,6 +23,7 @@ import io
 import os
 import sys
 import threading
+from http.cookiejar import DefaultCookiePolicy
 from urllib.parse import urlencode, urlsplit
 
 import requests
@@ -160,7 +161,9 @@ class HttpFetcher:
     and the whole response `timeout` seconds (Twilio's 15): the request runs in a worker thread
     that the caller stops waiting for at the deadline, so a server that trickles its headers or
     body byte by byte cannot stall a run. Bodies are streamed and refused past MAX_BODY_BYTES.
-    Redirects (3xx) are followed, as Twilio follows them.
+    Redirects (3xx) are followed, as Twilio follows them. Cookies an app sets are kept for the
+    rest of that call only, as Twilio keeps them: `for_call()` gives each call its own jar,
+    while the session (and its keep-alive connections) is shared and keeps none.
     """
 
     def __init__(self, auth_token=None, timeout=TOTAL_TIMEOUT, session=None,
@@ -168,15 +171,21 @@ class HttpFetcher:
         self.auth_token = auth_token
         self.timeout, self.max_bytes = timeout, max_bytes
         self.session = session or requests.Session()
+        self.session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
 
-    def __call__(self, method, url, params):
+    def for_call(self):
+        """A fetcher for one call: this one's session, with a cookie jar of its own."""
+        jar = requests.cookies.RequestsCookieJar()
+        return lambda method, url, params: self(method, url, params, jar)
+
+    def __call__(self, method, url, params, cookies=None):
         method, url, form = _prepare(method, url, params)
         headers = {"User-Agent": USER_AGENT}
         if self.auth_token:
             headers["X-Twilio-Signature"] = sign(self.auth_token, url, form)
         outcome, abandoned = {}, threading.Event()
         worker = threading.Thread(target=self._fetch, daemon=True,
-                                  args=(method, url, form, headers, outcome, abandoned))
+                                  args=(method, url, form, headers, outcome, abandoned, cookies))
         worker.start()
         worker.join(self.timeout)
         if worker.is_alive():
@@ -187,12 +196,15 @@ class HttpFetcher:
             raise outcome["error"]
         return outcome["status"], outcome["body"]
 
-    def _fetch(self, method, url, form, headers, outcome, abandoned):
+    def _fetch(self, method, url, form, headers, outcome, abandoned, cookies):
         """The worker: one request, its body read in chunks until done, too big, or abandoned."""
         try:
             timeout = (min(CONNECT_TIMEOUT, self.timeout), self.timeout)
             with self.session.request(method, url, data=form or None, headers=headers,
-                                      timeout=timeout, stream=True) as response:
+                                      timeout=timeout, stream=True, cookies=cookies) as response:
+                if cookies is not None:
+                    for step in response.history + [response]:
+                        cookies.update(step.cookies)
                 body = bytearray()
                 for chunk in response.iter_content(4096):
                     if abandoned.is_set():

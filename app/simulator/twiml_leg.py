@@ -279,8 +279,9 @@ def twiml_ivr(clock, line, fetch, target, suite=None, dial=None):
     params = inbound_params("CA" + uuid.uuid4().hex, getattr(suite, "caller", None),
                             getattr(suite, "caller_id", None))
     outcome = dial or getattr(suite, "dial", None) or "answered"
-    return TwimlLeg(clock, line, fetch, target.value, params, name="ivr", method=target.method,
-                    dial_outcome=outcome)
+    call_fetch = fetch.for_call() if hasattr(fetch, "for_call") else fetch  # its own cookies
+    return TwimlLeg(clock, line, call_fetch, target.value, params, name="ivr",
+                    method=target.method, dial_outcome=outcome)
 
 
 def run_facts(leg):
