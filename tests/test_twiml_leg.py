@@ -81,7 +81,7 @@ class Call:
     """One simulated call: the leg plays the IVR side, the scripted peer calls in."""
 
     def __init__(self, docs, script=(), start="/start", status_callback=None, auth_token=None,
-                 recognizer=None, fetch=None, until=600, dial_outcome="answered"):
+                 recognizer=None, fetch=None, until=600, dial_outcome="answered", limit=None):
         self.clock = VirtualClock()
         self.line = Line(self.clock, recognizer=recognizer)
         self.app, self.seen = make_app(docs, self.clock)
@@ -89,6 +89,8 @@ class Call:
         self.leg = TwimlLeg(self.clock, self.line, fetch, BASE + start, PARAMS, name="ivr",
                             status_callback=status_callback, dial_outcome=dial_outcome)
         self.peer = ScriptedPeer(self.clock, self.line, script)
+        if limit:   # the network's call-length limit, as the runner sets it
+            self.clock.call_later(limit, self.line.hangup, None, "call-length limit")
         self.line.connect(self.peer, self.leg)
         self.clock.run(until=until, max_events=20000)
 

@@ -267,3 +267,43 @@ def test_entity_expansion_bombs_and_deep_nesting_end_or_play_without_harm():
     assert bomb.leg.app_error["code"] == 12100 and bomb.peer.texts() == [APP_ERROR]
     deep = Call({"/start": twiml("<Say>" + "<p>" * 5000 + "deep" + "</p>" * 5000 + "</Say>")})
     assert deep.peer.texts() == ["deep"] and deep.line.end_reason == "completed"
+
+
+# -- any document: no crash, no hang ---------------------------------------------------------
+
+from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+import time  # noqa: E402
+from xml.sax.saxutils import quoteattr  # noqa: E402
+
+TAGS = ["Say", "Play", "Pause", "Gather", "Record", "Dial", "Enqueue", "Leave", "Redirect",
+        "Hangup", "Reject", "Sms", "Start", "Connect", "Number", "Dance"]
+ATTRS = ["loop", "length", "timeout", "numDigits", "finishOnKey", "speechTimeout", "maxLength",
+         "timeLimit", "method", "action", "input", "playBeep", "hangupOnStar", "digits", "reason",
+         "waitUrl", "actionOnEmptyResult", "trim"]
+VALUES = st.sampled_from(["0", "1", "-1", "inf", "-inf", "nan", "1e308", "2.5", "", "abc", "#",
+                          "GET", "POST", "true", "/start", "speech dtmf", "12w#", "9" * 40])
+
+
+@st.composite
+def verbs(draw, depth=0):
+    tag = draw(st.sampled_from(TAGS))
+    attrs = draw(st.dictionaries(st.sampled_from(ATTRS), VALUES, max_size=4))
+    text = draw(st.sampled_from(["", "hello", "+14155550111", "/start", "x" * 50]))
+    inner = "".join(draw(st.lists(verbs(depth + 1), max_size=2))) if depth < 2 else ""
+    attr_text = "".join(f" {k}={quoteattr(v)}" for k, v in attrs.items())
+    return f"<{tag}{attr_text}>{text}{inner}</{tag}>"
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+          phases=[Phase.generate])
+@given(st.lists(verbs(), min_size=1, max_size=4),
+       st.lists(st.tuples(st.integers(0, 40), st.sampled_from(["press", "say", "hangup"]),
+                          st.sampled_from(["1", "#", "*", "hello there"])), max_size=3),
+       st.sampled_from(["answered", "busy", "no-answer", "failed"]))
+def test_any_document_ends_the_call_without_crashing_or_hanging(body, script, outcome):
+    started = time.perf_counter()
+    call = Call({"/start": twiml("".join(body))}, script=script, dial_outcome=outcome,
+                until=1000, limit=900)
+    assert call.leg.finished and call.line.closed, (body, call.line.log[-3:])
+    assert time.perf_counter() - started < 10, body
