@@ -15,7 +15,6 @@ forwarding app's zip code CSV is replaced by a few rows made here). One variant 
 unmodified, and says so: `py3-fixed` ports the phone tree's single Python 2 line
 (`dict.has_key`). Exit status 0 when every verdict is the expected one.
 """
-import csv
 import json
 import shutil
 import sys

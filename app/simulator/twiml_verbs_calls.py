@@ -4,7 +4,7 @@
 Twilio's behaviour (TwiML reference), and what stands in for the far end offline:
 - <Dial>: destinations are the nouns <Number>, <Client>, <Sip>, <Queue> (several ring at once)
   or the bare text. What the far end does is the run's dial outcome (`--dial`, or a suite's
-  "dial"): "answered" (default: picks up after DIAL_RING_SECONDS of ringing, is bridged, and
+  "dial"; app.caller.DIAL_OUTCOMES): "answered" (default: picks up after DIAL_RING_SECONDS of ringing, is bridged, and
   hangs up after DIAL_TALK_SECONDS, silent on the line), "busy" (after BUSY_SECONDS),
   "no-answer" (rings for the Dial's `timeout`, default 30 s) or "failed" (at once). A `timeout`
   shorter than the ringing is a no-answer. `hangupOnStar="true"` lets the caller end the bridge
@@ -30,7 +30,6 @@ Twilio's behaviour (TwiML reference), and what stands in for the far end offline
 """
 import uuid
 
-from app.caller import DIAL_OUTCOMES  # noqa: F401  (the outcomes the far end can have)
 from app.simulator.twiml_attrs import Attributes
 
 DIAL_RING_SECONDS = 3.0
