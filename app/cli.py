@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from app.caller import DIAL_OUTCOMES
 from app.config import load_settings
 from app.errors import IvrTestError
 from app.flows_command import flows
@@ -57,6 +58,9 @@ cli.add_command(flows)
               help="What CheckHoursOfOperation answers offline.")
 @click.option("--lambda-responses", type=click.Path(exists=True, dir_okay=False),
               help="JSON file: Lambda function name or ARN -> the response it returns offline.")
+@click.option("--dial", type=click.Choice(DIAL_OUTCOMES), default=None,
+              help="TwiML targets: what the far end of every <Dial> does (default: the suite's "
+                   "\"dial\", else answered).")
 @click.option("--db", type=click.Path(), help="Results database (default RESULTS_DB or results/db.json).")
 @click.option("--junit", "junit_path", type=click.Path(dir_okay=False),
               help="Also write JUnit XML: a testsuite per suite file, a testcase per step.")
@@ -65,8 +69,8 @@ cli.add_command(flows)
               help="Also each step's heard text, matched phrase, score, confidence, wait and action.")
 @click.option("--no-color", is_flag=True,
               help="Plain text, no progress display (automatic when stdout is not a terminal).")
-def run(suites, target, lex_bot, concurrency, seed, noise, hours, lambda_responses, db, junit_path,
-        quiet, verbose, no_color):
+def run(suites, target, lex_bot, concurrency, seed, noise, hours, lambda_responses, dial, db,
+        junit_path, quiet, verbose, no_color):
     """Run suites (default: every testSuite/*.json) against their target."""
     settings = settings_or_exit()
     loaded, errors = load_suites(suites or [DEFAULT_SUITES])
@@ -83,7 +87,7 @@ def run(suites, target, lex_bot, concurrency, seed, noise, hours, lambda_respons
     try:
         result = execute(jobs, store, settings, reporter, seed=seed, noise=noise,
                          concurrency=concurrency, hours_open=hours == "open",
-                         lambda_responses=responses)
+                         lambda_responses=responses, dial=dial)
     except IvrTestError as exc:
         fail(str(exc))
     finally:
@@ -113,8 +117,9 @@ def execute(jobs, store, settings, reporter, **options):
 
 
 def exit_code(documents, suite_errors=()):
-    """2 for bad input (a broken suite, a run that could not start), 1 if any failed, else 0."""
-    if suite_errors or any(doc["status"] == "error" for doc in documents):
+    """2 for bad input (a broken suite, a run that could not start, a target that could not be
+    reached at all), 1 if any failed, else 0."""
+    if suite_errors or any(doc["status"] == "error" or doc.get("setupError") for doc in documents):
         return EXIT_BAD_INPUT
     return EXIT_OK if all(doc["status"] == "complete" for doc in documents) else EXIT_FAILED
 

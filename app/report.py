@@ -73,13 +73,21 @@ def passed(doc):
 
 
 def why_failed(doc):
-    """What to show for a run that did not pass: its first failed step, else why it stopped."""
+    """What to show for a run that did not pass: its first failed step, else why it stopped;
+    a Twilio application error (code and URL) comes first, being the cause."""
     if passed(doc):
         return ""
     failure = first_failure(doc)
+    cause = app_error(doc)
     if failure is None:
-        return doc.get("endReason") or doc.get("status") or ""
-    return failure_line(failure)
+        return cause or doc.get("endReason") or doc.get("status") or ""
+    return (f"{cause}; " if cause else "") + failure_line(failure)
+
+
+def app_error(doc):
+    """`Twilio error 11200 at URL` for a TwiML app that failed, else ""."""
+    error = doc.get("appError")
+    return error.get("summary", "") if isinstance(error, dict) else ""
 
 
 def failure_cell(doc):
@@ -276,8 +284,9 @@ class ConsoleReporter:
             for text, style in lines:
                 self.echo(text, style)
         ok = passed(doc)
+        cause = f": {app_error(doc)}" if app_error(doc) else ""
         self.echo(f"{'PASS' if ok else 'FAIL'} {doc['suite']} ({doc['passedSteps']}/{doc['totalSteps']} "
-                  f"steps, {doc['status']})", "bold green" if ok else "bold red")
+                  f"steps, {doc['status']}){cause}", "bold green" if ok else "bold red")
         self._count(ok)
 
     # -- helpers ------------------------------------------------------------------------------

@@ -15,11 +15,11 @@ from app.coverage import Coverage
 from app.errors import IvrTestError
 from app.simulator.clock import VirtualClock
 from app.simulator.connect_call import CallOptions, ConnectCalls, options_for
-from app.simulator.fetch import HttpFetcher
+from app.simulator.fetch import HttpFetcher, twiml_auth_token
 from app.simulator.lex import LexBot
-from app.simulator.network import VirtualNetwork, call_params, new_call_sid
+from app.simulator.network import VirtualNetwork
 from app.simulator.recognizer import Recognizer
-from app.simulator.twiml_leg import TwimlLeg
+from app.simulator.twiml_leg import run_facts, twiml_ivr
 
 OFFLINE_URL = "http://ivr-test.offline"
 MAX_EVENTS_PER_CALL = 20_000
@@ -42,9 +42,10 @@ class OfflineResult:
 class IvrFactory:
     """Builds the IVR's leg for a target, loading each flow and bot once."""
 
-    def __init__(self, clock, hours_open=True, lambda_responses=None):
+    def __init__(self, clock, hours_open=True, lambda_responses=None, dial=None):
         self.clock, self.hours_open, self.lambda_responses = clock, hours_open, lambda_responses
         self.connect = ConnectCalls(clock, LexBot.load)
+        self.dial = dial
         self._http = None   # one keep-alive session for every TwiML target of the run
 
     def flow(self, path):
@@ -53,9 +54,8 @@ class IvrFactory:
     def maker(self, target, suite=None):
         """A function line -> IVR endpoint; loading errors surface here, before the call."""
         if target.kind == "twiml":
-            self._http = self._http or HttpFetcher()
-            return lambda line: TwimlLeg(self.clock, line, self._http, target.value,
-                                         call_params(new_call_sid(), "inbound"), name="ivr")
+            self._http = self._http or HttpFetcher(auth_token=twiml_auth_token())
+            return lambda line: twiml_ivr(self.clock, line, self._http, target, suite, self.dial)
         defaults = CallOptions(hours_open=self.hours_open, lex_bot=target.lex_bot,
                                lambda_responses=self.lambda_responses)
         return self.connect.maker(target.value, options_for(suite, defaults))
@@ -68,7 +68,7 @@ class IvrFactory:
 
 class OfflineRunner:
     def __init__(self, store, seed=0, noise="realistic", concurrency=10, reporter=None,
-                 hours_open=True, lambda_responses=None, max_call_seconds=900):
+                 hours_open=True, lambda_responses=None, max_call_seconds=900, dial=None):
         self.clock = VirtualClock()
         self.seed, self.noise, self.concurrency = seed, noise, max(1, concurrency)
         self.reporter = reporter
@@ -80,7 +80,7 @@ class OfflineRunner:
         self.store, self.runs = store, self.app.extensions["runs"]
         self.network = VirtualNetwork(self.app, self.clock, Recognizer(noise, seed), OFFLINE_URL,
                                       token, max_call_seconds)
-        self.ivrs = IvrFactory(self.clock, hours_open, lambda_responses)
+        self.ivrs = IvrFactory(self.clock, hours_open, lambda_responses, dial)
         self.coverage = {}
         self._pending = deque()
         self._seen_paths = {}
@@ -139,6 +139,8 @@ class OfflineRunner:
             this_call = Coverage(self.ivrs.flow(job.target.value))
             this_call.add(ivr.visited_blocks, ivr.taken_branches)
             extra["coverage"] = this_call.to_json()
+        if job.target.kind == "twiml":
+            extra.update(run_facts(ivr))
         if line.end_reason == "call-length limit":
             extra["endReason"] = f"call-length limit ({self.network.max_call_seconds:g} s of call)"
         self.runs.stop(run_id, "stalled", f"the call ended ({line.end_reason}) but the run did not close",

@@ -10,14 +10,17 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.caller import check_caller_fields
 from app.errors import SuiteError
 from app.matching import DEFAULT_THRESHOLD, MATCH_MODES
 
 DEFAULT_TIMEOUT = 5
 MAX_TIMEOUT = 60
 STEP_KEYS = ("expect", "then", "timeout", "match", "threshold")
-SUITE_KEYS = ("name", "description", "target", "steps", "callerId", "dialedNumber", "attributes", "hours",
-              "lexBot", "lambdaResponses", "staffing", "queueMetrics", "percentRoll")   # see connect_call
+SUITE_KEYS = ("name", "description", "target", "steps",
+              "callerId", "caller", "dial",                                   # see app/caller.py
+              "dialedNumber", "attributes", "hours", "lexBot", "lambdaResponses",
+              "staffing", "queueMetrics", "percentRoll")                      # see connect_call
 _DIGITS = re.compile(r"^[0-9*#wW]+$")
 _ACTIONS_HELP = "expected null, press=DIGITS, say=TEXT or hangup"
 
@@ -53,6 +56,9 @@ class Suite:
     description: str = ""
     target: str | None = None
     options: dict = field(default_factory=dict, compare=False)   # Connect call fields, checked
+    caller_id: str | None = None        # TwiML targets: who calls (app/caller.py)
+    caller: dict | None = field(default=None, compare=False)
+    dial: str | None = None             # TwiML targets: what each <Dial>'s far end does
 
 
 def parse_action(raw):
@@ -102,13 +108,15 @@ def parse_suite(data, name, default_name=None):
     for key in ("name", "description", "target"):
         if meta.get(key) is not None and not isinstance(meta[key], str):
             raise SuiteError(f'{name}: "{key}": expected a string, got {_kind(meta[key])}')
+    caller_id, caller, dial = check_caller_fields(meta, f"{name}: ")
     steps = tuple(parse_step(raw, f"{name}: step {number}: ") for number, raw in enumerate(data, 1))
     options = {}
     if set(meta) - {"name", "description", "target", "steps"}:
         from app.simulator.connect_call import parse_suite_options
         options = parse_suite_options(meta, f"{name}: ", Path(name).parent)
     return Suite(path=name, name=meta.get("name") or default_name or name, steps=steps,
-                 description=meta.get("description") or "", target=meta.get("target"), options=options)
+                 description=meta.get("description") or "", target=meta.get("target"),
+                 options=options, caller_id=caller_id, caller=caller, dial=dial)
 
 
 def parse_step(raw, where):

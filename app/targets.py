@@ -20,6 +20,7 @@ class Target:
     kind: str                  # "flow" | "twiml" | "phone"
     value: str                 # a path, a URL or an E.164 number
     lex_bot: str | None = None
+    method: str = "POST"       # twiml: how the first document is requested
 
     @property
     def offline(self):
@@ -27,7 +28,7 @@ class Target:
 
     def __str__(self):
         if self.kind == "twiml":
-            return f"twiml:{self.value}"
+            return f"twiml:{'GET:' if self.method == 'GET' else ''}{self.value}"
         return self.value + (f" (Lex bot {self.lex_bot})" if self.lex_bot else "")
 
 
@@ -35,10 +36,11 @@ def parse_target(text, lex_bot=None, base=Path(".")):
     """Turn a target string into a Target, or raise TargetError saying what is accepted."""
     text = (text or "").strip()
     if text.startswith("twiml:"):
-        url = text[len("twiml:"):]
+        method, url = _twiml_method(text[len("twiml:"):])
         if not re.match(r"^https?://", url):
-            raise TargetError(f"target {text!r}: expected twiml:http://HOST/PATH")
-        return Target("twiml", url)
+            raise TargetError(f"target {text!r}: expected twiml:http://HOST/PATH "
+                              "or twiml:GET:http://HOST/PATH")
+        return Target("twiml", url, method=method)
     if _PHONE.match(text):
         return Target("phone", text)
     path = base / text
@@ -46,6 +48,15 @@ def parse_target(text, lex_bot=None, base=Path(".")):
         return Target("flow", str(path), str(base / lex_bot) if lex_bot else None)
     raise TargetError(f"target {text!r}: not a flow export file or folder, a twiml:URL, "
                       "or a phone number in E.164 form (+15551234567)")
+
+
+def _twiml_method(rest):
+    """`GET:URL` or `POST:URL` picks how the app's first document is requested (Twilio's
+    "Voice URL" method; POST when not given)."""
+    method, sep, url = rest.partition(":")
+    if sep and method.upper() in ("GET", "POST") and not url.startswith("//"):
+        return method.upper(), url
+    return "POST", rest
 
 
 def resolve_target(cli_target=None, suite_target=None, env_target=None, lex_bot=None, base=Path(".")):

@@ -3,6 +3,7 @@ showtimes example runs end to end through a TwimlLeg against a caller that follo
 import json
 import socket
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from twilio.request_validator import RequestValidator
 from werkzeug.serving import make_server
 
 from app.matching import match
+from app.simulator import fetch
 from app.simulator.clock import VirtualClock
 from app.simulator.fetch import FetchError, FlaskFetcher, HttpFetcher
 from app.simulator.line import Endpoint, Line
@@ -126,8 +128,9 @@ def test_http_fetcher_raises_fetch_error_on_timeout():
         sock.bind(("127.0.0.1", 0))
         sock.listen(1)
         port = sock.getsockname()[1]
-        with pytest.raises(FetchError, match="Timeout"):
+        with pytest.raises(FetchError) as caught:
             HttpFetcher(timeout=0.2)("POST", f"http://127.0.0.1:{port}/hook", PARAMS)
+        assert caught.value.code == 11205
 
 
 # -- the showtimes example, end to end ------------------------------------------------------
@@ -233,7 +236,9 @@ def test_showtimes_refuses_a_bad_signature_and_the_leg_reports_11200(serve):
     caller, ivr, line = run_suite(load_steps(SUITES[0]), HttpFetcher(auth_token="wrong"),
                                   base + "/voice")
     assert [code for code, _ in ivr.errors] == [11200] and "403" in ivr.errors[0][1]
-    assert line.end_reason == "error" and caller.verdicts == []
+    assert line.end_reason == f"application error 11200 at {base}/voice" and ivr.unreachable
+    ((passed, heard),) = caller.verdicts   # the first step hears Twilio's message, and fails
+    assert not passed and "application error" in heard
 
 
 def test_showtimes_wrong_choice_is_not_a_pass():
@@ -241,3 +246,143 @@ def test_showtimes_wrong_choice_is_not_a_pass():
     steps[0] = {**steps[0], "then": "press=2"}  # Riverside, not the Downtown menu expected next
     caller, _, _ = run_suite(steps, FlaskFetcher(create_showtimes()), "http://showtimes.test/voice")
     assert [passed for passed, _ in caller.verdicts][:2] == [True, False]
+
+
+# -- bounded fetches: slow, huge and crashing answers ---------------------------------------
+
+class RawServer:
+    """A socket server on 127.0.0.1 that answers every connection with `respond(conn, stop)`;
+    used to trickle or flood bytes in ways a well-behaved HTTP server never would."""
+
+    def __init__(self, respond):
+        self.respond, self.stop = respond, threading.Event()
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(4)
+        self.sock.settimeout(0.2)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/voice"
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+
+    def _answer(self, conn):
+        with conn:
+            try:
+                conn.recv(65536)
+                self.respond(conn, self.stop)
+            except OSError:
+                pass
+
+    def close(self):
+        self.stop.set()
+        self.thread.join(2)
+        self.sock.close()
+
+
+@pytest.fixture
+def raw_server():
+    servers = []
+
+    def start(respond):
+        servers.append(RawServer(respond))
+        return servers[-1].url
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+def trickle(data, every):
+    def respond(conn, stop):
+        for byte in data:
+            if stop.wait(every):
+                return
+            conn.sendall(bytes([byte]))
+    return respond
+
+
+OK_HEADERS = b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 100000\r\n\r\n"
+
+
+@pytest.mark.parametrize("respond", [
+    trickle(OK_HEADERS + b"<Response>" + b" " * 1000, 0.1),       # the body, a byte at a time
+    trickle(OK_HEADERS, 0.3),                                       # even the headers
+], ids=["body", "headers"])
+def test_http_fetcher_gives_up_at_its_wall_deadline_however_slow_the_trickle(raw_server, respond):
+    url = raw_server(respond)
+    started = time.monotonic()
+    with pytest.raises(FetchError) as caught:
+        HttpFetcher(timeout=1.0)("POST", url, PARAMS)
+    assert caught.value.code == 11205 and "within 1 s" in str(caught.value)
+    assert time.monotonic() - started < 1.5
+
+
+def test_twilio_limits_are_15_seconds_and_64_kb():
+    assert fetch.TOTAL_TIMEOUT == 15 and fetch.MAX_BODY_BYTES == 64 * 1024
+    assert HttpFetcher().timeout == 15
+
+
+def flood(conn, stop, chunked=False):
+    head = (b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\n" +
+            (b"Transfer-Encoding: chunked\r\n\r\n" if chunked else b"Content-Length: 1000000000\r\n\r\n"))
+    conn.sendall(head)
+    block = b"<Say>" + b"x" * 8000 + b"</Say>"
+    for _ in range(2000):    # at most 16 MB, never the advertised gigabyte
+        if stop.is_set():
+            return
+        conn.sendall(b"%x\r\n%s\r\n" % (len(block), block) if chunked else block)
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_http_fetcher_refuses_a_body_over_64_kb_without_reading_it_all(raw_server, chunked):
+    url = raw_server(lambda conn, stop: flood(conn, stop, chunked))
+    started = time.monotonic()
+    with pytest.raises(FetchError) as caught:
+        HttpFetcher(timeout=5)("POST", url, PARAMS)
+    assert caught.value.code == 11750 and "64 kB" in str(caught.value)
+    assert time.monotonic() - started < 2
+
+
+def test_flask_fetcher_caps_bodies_and_answers_500_for_an_app_that_raises():
+    app = Flask(__name__)
+    app.config["PROPAGATE_EXCEPTIONS"] = True   # as a debug-mode app does
+
+    @app.route("/big", methods=["POST"])
+    def big():
+        return "<Response>" + "<Say>x</Say>" * 10000 + "</Response>"
+
+    @app.route("/crash", methods=["POST"])
+    def crash():
+        return {}.has_key("x")  # a Python 2 idiom, as in a real sample app
+
+    fetcher = FlaskFetcher(app)
+    with pytest.raises(FetchError) as caught:
+        fetcher("POST", "http://app.test/big", PARAMS)
+    assert caught.value.code == 11750
+    assert fetcher("POST", "http://app.test/crash", PARAMS)[0] == 500
+
+
+def test_a_slow_app_ends_the_call_with_twilio_error_and_message(raw_server):
+    url = raw_server(trickle(OK_HEADERS + b"<Response>" * 100, 0.2))
+    clock = VirtualClock()
+    line = Line(clock)
+    caller = SuiteCaller(clock, line, [{"expect": "Welcome", "timeout": 5}])
+    ivr = TwimlLeg(clock, line, HttpFetcher(timeout=0.5), url, PARAMS, name="ivr")
+    line.connect(caller, ivr)
+    clock.run(until=600, max_events=5000)
+    assert ivr.app_error["code"] == 11205 and ivr.unreachable
+    assert line.end_reason == f"application error 11205 at {url}"
+    assert caller.verdicts[0][1] == "We are sorry, an application error has occurred. Goodbye."
+
+
+def test_auth_token_for_twiml_targets_prefers_the_target_specific_one():
+    assert fetch.twiml_auth_token({"TWILIO_AUTH_TOKEN": "a", "TWIML_AUTH_TOKEN": "b"}) == "b"
+    assert fetch.twiml_auth_token({"TWILIO_AUTH_TOKEN": "a"}) == "a"
+    assert fetch.twiml_auth_token({"TWILIO_AUTH_TOKEN": "  "}) is None

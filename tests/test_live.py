@@ -246,7 +246,7 @@ def test_a_public_url_that_leads_elsewhere_fails_once_twilio_says_the_call_is_ov
     (doc,) = stored_runs(db).values()
     assert doc["status"] == "failed" and doc["callStatus"] == "completed"
     assert doc["endReason"].startswith("the call ended without reaching our webhooks")
-    assert twilio.calls[doc["callSid"]].errors[0][0] == 11200
+    assert twilio.calls[doc["callSid"]].errors[0][0] == 11205   # HTTP connection failure
     assert done.elapsed < 30, "closed when Twilio reported the call over, not at the deadline"
 
 

@@ -36,3 +36,19 @@ def test_default_is_the_sample_flow_with_its_bot():
 def test_no_default_here_is_a_clear_error(tmp_path):
     with pytest.raises(TargetError, match="pass --target or set IVR_TARGET"):
         resolve_target(base=tmp_path)
+
+
+@pytest.mark.parametrize("text,method,url", [
+    ("twiml:http://127.0.0.1:5001/voice", "POST", "http://127.0.0.1:5001/voice"),
+    ("twiml:GET:http://127.0.0.1:5001/voice?x=1", "GET", "http://127.0.0.1:5001/voice?x=1"),
+    ("twiml:post:https://ivr.example.com/voice", "POST", "https://ivr.example.com/voice"),
+])
+def test_twiml_targets_say_how_the_first_document_is_requested(text, method, url):
+    target = parse_target(text)
+    assert (target.kind, target.method, target.value) == ("twiml", method, url)
+    assert str(target) == (f"twiml:GET:{url}" if method == "GET" else f"twiml:{url}")
+
+
+def test_a_twiml_target_with_an_unknown_method_names_both_forms():
+    with pytest.raises(TargetError, match="twiml:GET:http://HOST/PATH"):
+        parse_target("twiml:PUT:http://x/voice")

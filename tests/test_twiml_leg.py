@@ -16,6 +16,7 @@ from app.simulator.line import Endpoint, Line
 from app.simulator.twiml_leg import TwimlLeg
 
 BASE = "http://ivr.test"
+APP_ERROR = "We are sorry, an application error has occurred. Goodbye."
 PARAMS = {"CallSid": "CA123", "AccountSid": "AC123", "From": "+15550001111",
           "To": "+15552223333", "Direction": "outbound-api"}
 
@@ -80,14 +81,16 @@ class Call:
     """One simulated call: the leg plays the IVR side, the scripted peer calls in."""
 
     def __init__(self, docs, script=(), start="/start", status_callback=None, auth_token=None,
-                 recognizer=None, fetch=None, until=600):
+                 recognizer=None, fetch=None, until=600, dial_outcome="answered", limit=None):
         self.clock = VirtualClock()
         self.line = Line(self.clock, recognizer=recognizer)
         self.app, self.seen = make_app(docs, self.clock)
         fetch = fetch or FlaskFetcher(self.app, auth_token=auth_token)
         self.leg = TwimlLeg(self.clock, self.line, fetch, BASE + start, PARAMS, name="ivr",
-                            status_callback=status_callback)
+                            status_callback=status_callback, dial_outcome=dial_outcome)
         self.peer = ScriptedPeer(self.clock, self.line, script)
+        if limit:   # the network's call-length limit, as the runner sets it
+            self.clock.call_later(limit, self.line.hangup, None, "call-length limit")
         self.line.connect(self.peer, self.leg)
         self.clock.run(until=until, max_events=20000)
 
@@ -176,7 +179,8 @@ def test_a_redirect_loop_that_takes_no_time_is_cut_off():
     call = Call({"/start": twiml("<Redirect/>")}, status_callback=BASE + "/start")
     assert call.leg.errors[-1][0] == 11200 and "redirect loop" in call.leg.errors[-1][1]
     assert len(call.requests_to("/start")) == 100 + 1  # the documents, then the status callback
-    assert call.line.end_reason == "error"
+    assert call.line.end_reason == f"application error 11200 at {BASE}/start"
+    assert call.peer.texts() == [APP_ERROR]
 
 
 # -- Gather: DTMF ---------------------------------------------------------------------------
@@ -370,10 +374,10 @@ def test_dtmf_speech_gather_takes_the_first_kind_of_input():
 # -- faults ---------------------------------------------------------------------------------
 
 def test_unknown_verb_is_skipped_with_warning_12200():
-    call = Call({"/start": twiml('<Dial>+15550000000</Dial><Gather timeout="1">'
+    call = Call({"/start": twiml('<Dance>now</Dance><Gather timeout="1">'
                                  '<Sms>hi</Sms><Say>Prompt</Say></Gather><Say>Still here</Say>')})
     assert [code for code, _ in call.leg.errors] == [12200, 12200]
-    assert "<Dial>" in call.leg.errors[0][1] and "<Sms>" in call.leg.errors[1][1]
+    assert "<Dance>" in call.leg.errors[0][1] and "<Sms> inside <Gather>" in call.leg.errors[1][1]
     assert call.peer.texts() == ["Prompt", "Still here"]
     assert call.line.end_reason == "completed"
 
@@ -382,7 +386,9 @@ def test_unknown_verb_is_skipped_with_warning_12200():
 def test_unparsable_document_ends_the_call_with_12100(body):
     call = Call({"/start": body})
     assert [code for code, _ in call.leg.errors] == [12100]
-    assert call.line.end_reason == "error" and call.peer.heard == []
+    assert call.line.end_reason == f"application error 12100 at {BASE}/start"
+    assert call.peer.texts() == [APP_ERROR] and call.leg.unreachable is False
+    assert call.leg.app_error["code"] == 12100 and call.leg.app_error["url"] == BASE + "/start"
 
 
 @pytest.mark.parametrize("status", [500, 404, 302])
@@ -391,7 +397,9 @@ def test_http_error_ends_the_call_with_11200(status):
                  "/broken": ("boom", status)}, script=[(1, "press", "1")])
     assert call.leg.errors == [(11200, f"HTTP retrieval failure: POST {BASE}/broken "
                                        f"returned HTTP {status}")]
-    assert call.line.end_reason == "error" and call.line.ended_at == 1.25
+    assert call.line.end_reason == f"application error 11200 at {BASE}/broken"
+    assert call.peer.heard == [(4.85, APP_ERROR)] and call.line.ended_at == 4.85  # 9 words
+    assert not call.leg.unreachable  # the first document was fine
 
 
 def test_fetch_failure_ends_the_call_with_11200():
@@ -399,8 +407,9 @@ def test_fetch_failure_ends_the_call_with_11200():
         raise FetchError("connection refused")
 
     call = Call({}, fetch=unreachable)
-    assert [code for code, _ in call.leg.errors] == [11200]
-    assert call.line.end_reason == "error" and call.leg.finished
+    assert [code for code, _ in call.leg.errors] == [11205]
+    assert call.line.end_reason == f"application error 11205 at {BASE}/start"
+    assert call.leg.finished and call.leg.unreachable and call.peer.texts() == [APP_ERROR]
 
 
 # -- the end of the call --------------------------------------------------------------------
@@ -412,7 +421,7 @@ def status_docs(body):
 @pytest.mark.parametrize("body,script,duration", [
     ("<Say>one two three four five six seven eight nine ten</Say>", [], "4"),
     ('<Gather timeout="30"/>', [(12.6, "hangup", None)], "13"),
-    ("<Pause length='7'/><Redirect>/missing</Redirect>", [], "7"),
+    ("<Pause length='7'/><Redirect>/missing</Redirect>", [], "11"),  # + the error message
 ])
 def test_status_callback_is_sent_once_with_the_duration(body, script, duration):
     call = Call(status_docs(body), script=script, status_callback=BASE + "/status")
