@@ -231,8 +231,9 @@ def _missing(expected, ops, repaired, before, heard):
         if op.kind == "del":
             missing += [w.text for w in op.expected if not _is_stop(w)]
         elif op.kind == "sub" and not (_is_stop(op.expected[0]) and op.heard[0].text in STOP_WORDS):
-            missing.append(f"{op.expected[0].text} (heard {op.heard[0].text})")
-    return f"missing: {', '.join(missing)}" if missing else ""
+            missing.append(op.expected[0].text)
+    more = f" and {len(missing) - 4} more" if len(missing) > 4 else ""
+    return f"missing: {', '.join(missing[:4])}{more}" if missing else ""
 
 
 # ---------------------------------------------------------------------------- diff

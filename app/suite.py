@@ -131,7 +131,7 @@ def _expect(raw, where, match):
             try:
                 check_pattern(phrase)
             except UnsafePattern as exc:
-                raise SuiteError(f'{where}"expect": regular expression {phrase!r} {exc}') from None
+                raise SuiteError(f'{where}"expect": {exc}') from None
     return tuple(value)
 
 
