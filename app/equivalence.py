@@ -43,7 +43,17 @@ _DOUBLED = re.compile(r"([b-df-hj-np-tv-z])\1")
 _BRITISH = [(re.compile(r"our(?=s?$|ite|able|ed|ing)"), "or"), (re.compile(r"tre(s?)$"), r"ter\1"),
             (re.compile(r"is(e|ed|es|ing|ation)$"), r"iz\1"), (re.compile(r"ys(e|ed|es|ing)$"), r"yz\1"),
             (re.compile(r"ogue$"), "og"), (re.compile(r"ence$"), "ense")]
-_AMBIGUOUS_JOINED = {"its": ("it", "is"), "were": ("we", "are"), "well": ("we", "will"),
+# Abbreviations a prompt writer uses and a recognizer spells out (or the other way round).
+ABBREVIATIONS = {"dr": {"doctor", "drive"}, "st": {"street", "saint"}, "ave": {"avenue"},
+                 "rd": {"road"}, "blvd": {"boulevard"}, "mr": {"mister"}, "mrs": {"missus"},
+                 "apt": {"apartment"}, "dept": {"department"}, "approx": {"approximately"},
+                 "hr": {"hour"}, "hrs": {"hours"}, "min": {"minute", "minimum"}, "mins": {"minutes"},
+                 "max": {"maximum"}, "acct": {"account"}, "appt": {"appointment"}, "jr": {"junior"},
+                 "sr": {"senior"}, "ext": {"extension"}, "tel": {"telephone"}, "intl": {"international"},
+                 "jan": {"january"}, "feb": {"february"}, "aug": {"august"}, "sept": {"september"},
+                 "oct": {"october"}, "nov": {"november"}, "dec": {"december"}, "mon": {"monday"},
+                 "tues": {"tuesday"}, "wed": {"wednesday"}, "thurs": {"thursday"}, "fri": {"friday"}}
+_AMBIGUOUS_JOINED = {"thanks": ("thank", "you"), "its": ("it", "is"), "were": ("we", "are"), "well": ("we", "will"),
                      "ill": ("i", "will"), "id": ("i", "would"), "wed": ("we", "would"),
                      "shell": ("she", "will"), "hell": ("he", "will"), "lets": ("let", "us")}
 
@@ -54,6 +64,8 @@ def same(expected, heard, strict=False):
     if expected == heard:
         return True
     if heard in HOMOPHONES.get(expected, ()) and not expected[:1].isdigit():
+        return True
+    if heard in ABBREVIATIONS.get(expected, ()) or expected in ABBREVIATIONS.get(heard, ()):
         return True
     if strict or expected[:1].isdigit() or heard[:1].isdigit():
         return False

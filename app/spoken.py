@@ -171,6 +171,12 @@ def _spoken_units(flat):
                     out.append(Word("dollars"))
                     i = cents_at + 2
                     continue
+        if text in ("cent", "cents") and out and out[-1].text.isdigit() and int(out[-1].text) < 100 \
+                and not (len(out) > 1 and out[-2].text in ("dollar", "dollars")):
+            out[-1] = Word(f"0.{int(out[-1].text):02d}", True)   # "50 cents" is "$0.50"
+            out.append(Word("dollars"))
+            i += 1
+            continue
         out.append(flat[i])
         i += 1
     return [Word(_plain_decimal(w.text), True) if w.is_number else w for w in out]

@@ -40,6 +40,8 @@ SENTENCE_FILLERS = ("oh", "well", "so")
 _UNDO = {short: long for long, short in CONTRACTIONS.items() if long != "cannot"}
 _SPLIT_BACK = {split: joined for joined, split in COMPOUNDS.items()}
 _TOKEN = re.compile(r"\$\d[\d,]*(?:\.\d+)?|\d{1,2}:\d\d|\d+(?:st|nd|rd|th)\b|\d[\d,]*(?:\.\d+)?%?|[a-z]+(?:'[a-z]+)*|[.!?,;:]")
+_SYMBOL_WORDS = {"#": "pound", "*": "star", "&": "and", "@": "at", "+": "plus"}
+_SYMBOL = re.compile(r"[#*&@+]")
 _AM_PM = re.compile(r"\b([ap])\.\s?m\b\.?")
 
 
@@ -76,6 +78,7 @@ class _Hearing:
         return self.rng.random() < self.rate * scale
 
     def hear(self, text):
+        text = _SYMBOL.sub(lambda m: f" {_SYMBOL_WORDS[m.group(0)]} ", text)
         text = _AM_PM.sub(lambda m: f" {m.group(1)}m " if self.chance(2) else f" {m.group(1)}.m. ", text.lower())
         tokens = [t for t in _TOKEN.findall(text.replace("\u2019", "'"))]
         out, i = [], 0
@@ -101,7 +104,8 @@ class _Hearing:
             out.append(token)   # an ordinal, "2nd", written as recognizers write dates
             return i + 1
         if token[:1].isdigit():
-            out.append(self._digits(token))
+            grouped = any(t[:1].isdigit() for t in (tokens[i - 1] if i else "", following))
+            out.append(self._digits(token, grouped))
             return i + 1
         if token in NUMBER_WORDS and token != "second":
             number = read_number(tokens, i)
@@ -145,12 +149,13 @@ class _Hearing:
         said = self._number(hours)
         return said if minutes == "00" else f"{said} {self._number(str(int(minutes)))}" if minutes[0] != "0" else said + " oh " + self._number(minutes[1])
 
-    def _digits(self, token):
-        """A written number as a recognizer may write it: digits, words, or digit by digit."""
+    def _digits(self, token, grouped=False):
+        """A written number as a recognizer may write it: digits, words, or digit by digit (a
+        long number, one with a leading zero, or one group of a phone number)."""
         plain = token.replace(",", "")
         if not plain.isdigit():
             return plain
-        if len(plain) >= 5 or plain.startswith("0") and len(plain) > 1:
+        if grouped or len(plain) >= 5 or plain.startswith("0") and len(plain) > 1:
             return " ".join(number_words(int(d)) for d in plain) if self.chance(1.5) else plain
         return self._number(plain)
 
