@@ -119,7 +119,9 @@ class _Hearing:
         if pair in _SPLIT_BACK and self.chance():
             out.append(_SPLIT_BACK[pair])
             return i + 2
-        if token in _UNDO and self.chance():
+        if token in CONTRACTIONS and self.chance():      # "cannot" -> "can't"
+            out.append(CONTRACTIONS[token])
+        elif token in _UNDO and self.chance():
             out.append(_UNDO[token])
         elif token in COMPOUNDS and self.chance():
             out.append(COMPOUNDS[token])
