@@ -91,6 +91,7 @@ def _spelling(a, b):
     return fuzz.ratio(a, b) >= 80 and fold(a) == fold(b)
 
 
+@lru_cache(maxsize=65536)
 def joins(expected, heard, strict=False):
     """Whether two words on one side are one word on the other: `expected` and `heard` are
     tuples, one of length 1 and one of length 2 ("voicemail" / "voice mail", "its" / "it is")."""

@@ -28,6 +28,9 @@ STOP_WORDS = frozenset("a an the and of to that please just so well oh".split())
 _ANTONYM_PREFIXES = ("un", "in", "im", "il", "ir", "dis", "non", "mis")
 _INDEL, _STOP_INDEL, _SUBSTITUTE = 1.0, 0.6, 1.0
 _MAX_RUN = 16
+# Word pairs one verdict may compare (about a second): a 60-second listening window holds some
+# 150 words, so only a forged webhook gets near it, and it must not hold the server up.
+MAX_COMPARED = 150_000
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,9 @@ def judge(expected_text, heard_text, threshold, within=False):
     expected, heard = words(expected_text), words(heard_text)
     if not heard:
         return Judgement(False, 0.0, "missing-word", "nothing heard", "")
+    if len(expected) * len(heard) > MAX_COMPARED:
+        return Judgement(False, 0.0, "score", f"too long to compare: {len(heard)} words heard "
+                         f"against {len(expected)} expected", "")
     ops = align(expected, heard, within)
     before, ops = _trim(ops) if within else ([], ops)
     diff = render(ops, before_window=bool(before))
@@ -78,31 +84,39 @@ def align(expected, heard, within=False):
     leading and trailing "ins" ops for `_trim`).
     """
     n, m = len(expected), len(heard)
-    inf = float("inf")
-    cost = [[inf] * (m + 1) for _ in range(n + 1)]
+    cost = [[0.0] * (m + 1) for _ in range(n + 1)]
     back = [[None] * (m + 1) for _ in range(n + 1)]
-    cost[0][0] = 0.0
     expected_runs, heard_runs = _number_runs(expected), _number_runs(heard)
+    heard_texts = [h.text for h in heard]
+    insert = [_ins_cost(h) for h in heard]
+    heard_pairs = [None, None] + [(heard_texts[j - 2], heard_texts[j - 1]) for j in range(2, m + 1)]
     for j in range(1, m + 1):
         cost[0][j], back[0][j] = (0.0 if within else j * _INDEL), (0, j - 1, "ins")
     for i in range(1, n + 1):
         e = expected[i - 1]
-        cost[i][0], back[i][0] = cost[i - 1][0] + _del_cost(e), (i - 1, 0, "del")
+        text, strict, delete = e.text, e.strict, _del_cost(e)
+        before = (expected[i - 2].text, text) if i >= 2 else None
+        before_strict = strict or (i >= 2 and expected[i - 2].strict)
+        free_insert = within and i == n
+        above, row, moves = cost[i - 1], cost[i], back[i]
+        row[0], moves[0] = above[0] + delete, (i - 1, 0, "del")
         for j in range(1, m + 1):
-            h = heard[j - 1]
-            options = [
-                (cost[i - 1][j - 1] + (0.0 if same(e.text, h.text, e.strict) else _SUBSTITUTE),
-                 (i - 1, j - 1, "pair")),
-                (cost[i - 1][j] + _del_cost(e), (i - 1, j, "del")),
-                (cost[i][j - 1] + (0.0 if within and i == n else _ins_cost(h)), (i, j - 1, "ins")),
-            ]
-            if j >= 2 and joins((e.text,), (heard[j - 2].text, h.text), e.strict):
-                options.append((cost[i - 1][j - 2], (i - 1, j - 2, "join")))
-            if i >= 2 and joins((expected[i - 2].text, e.text), (h.text,), e.strict or expected[i - 2].strict):
-                options.append((cost[i - 2][j - 1], (i - 2, j - 1, "join")))
-            for ei, hj in _same_digits(expected_runs[i], heard_runs[j]):
-                options.append((cost[ei][hj], (ei, hj, "join")))
-            cost[i][j], back[i][j] = min(options, key=lambda option: option[0])
+            h = heard_texts[j - 1]
+            best, move = above[j - 1] + (0.0 if same(text, h, strict) else _SUBSTITUTE), (i - 1, j - 1, "pair")
+            if above[j] + delete < best:
+                best, move = above[j] + delete, (i - 1, j, "del")
+            step = row[j - 1] + (0.0 if free_insert else insert[j - 1])
+            if step < best:
+                best, move = step, (i, j - 1, "ins")
+            if j >= 2 and above[j - 2] < best and joins((text,), heard_pairs[j], strict):
+                best, move = above[j - 2], (i - 1, j - 2, "join")
+            if before and cost[i - 2][j - 1] < best and joins(before, (h,), before_strict):
+                best, move = cost[i - 2][j - 1], (i - 2, j - 1, "join")
+            if expected_runs[i] and heard_runs[j]:
+                for ei, hj in _same_digits(expected_runs[i], heard_runs[j]):
+                    if cost[ei][hj] < best:
+                        best, move = cost[ei][hj], (ei, hj, "join")
+            row[j], moves[j] = best, move
     return _backtrace(expected, heard, back, n, m)
 
 
