@@ -63,11 +63,11 @@ def same(expected, heard, strict=False):
     """Whether `heard` is `expected` as a recognizer may have written it."""
     if expected == heard:
         return True
-    if heard in HOMOPHONES.get(expected, ()) and not expected[:1].isdigit():
+    if heard in HOMOPHONES.get(expected, ()) and not expected[:1].isdecimal():
         return True
     if heard in ABBREVIATIONS.get(expected, ()) or expected in ABBREVIATIONS.get(heard, ()):
         return True
-    if strict or expected[:1].isdigit() or heard[:1].isdigit():
+    if strict or expected[:1].isdecimal() or heard[:1].isdecimal():
         return False
     return _plural(expected, heard) or _spelling(expected, heard)
 

@@ -184,7 +184,7 @@ def number_groups(texts):
     ("1 2 3 4") or a phone number grouped another way is the same fact."""
     groups, run = [], []
     for text in list(texts) + [""]:
-        if text[:1].isdigit():
+        if text[:1].isdecimal():
             run.append(ordinal_value(text))
         elif run:
             groups.append("".join(run))

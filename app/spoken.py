@@ -149,10 +149,10 @@ def _spoken_units(flat):
         text = texts[i]
         following = texts[i + 1] if i + 1 < len(texts) else ""
         if out and out[-1].is_number and "." not in out[-1].text:
-            if text == "point" and following.isdigit():
+            if text == "point" and following.isdecimal():
                 digits = following
                 i += 2
-                while i < len(texts) and texts[i].isdigit() and len(texts[i]) == 1:
+                while i < len(texts) and texts[i].isdecimal() and len(texts[i]) == 1:
                     digits, i = digits + texts[i], i + 1
                 out[-1] = Word(f"{out[-1].text}.{digits}", True)
                 continue
@@ -165,13 +165,13 @@ def _spoken_units(flat):
                 continue
             if text in ("dollar", "dollars"):
                 cents_at = i + 2 if following == "and" else i + 1
-                if (cents_at + 1 < len(texts) and texts[cents_at].isdigit() and int(texts[cents_at]) < 100
-                        and texts[cents_at + 1] in ("cent", "cents") and out[-1].text.isdigit()):
+                if (cents_at + 1 < len(texts) and texts[cents_at].isdecimal() and int(texts[cents_at]) < 100
+                        and texts[cents_at + 1] in ("cent", "cents") and out[-1].text.isdecimal()):
                     out[-1] = Word(f"{out[-1].text}.{int(texts[cents_at]):02d}", True)
                     out.append(Word("dollars"))
                     i = cents_at + 2
                     continue
-        if text in ("cent", "cents") and out and out[-1].text.isdigit() and int(out[-1].text) < 100 \
+        if text in ("cent", "cents") and out and out[-1].text.isdecimal() and int(out[-1].text) < 100 \
                 and not (len(out) > 1 and out[-2].text in ("dollar", "dollars")):
             out[-1] = Word(f"0.{int(out[-1].text):02d}", True)   # "50 cents" is "$0.50"
             out.append(Word("dollars"))
@@ -194,7 +194,7 @@ def _starts_number(texts, i, prev, following):
 
 
 def _is_digit(text):
-    return text in _DIGIT_WORDS or len(text) == 1 and text.isdigit()
+    return text in _DIGIT_WORDS or len(text) == 1 and text.isdecimal()
 
 
 def _digits_with_scale(texts, i):

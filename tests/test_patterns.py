@@ -46,3 +46,13 @@ def test_backtracking_patterns_run_in_linear_time_at_match_time():
     assert finishes(lambda: search(r"(a|aa)*c", LONG))
     assert finishes(lambda: match([r"(a+)+$"], "a " * 50_000 + "b", mode="regex"))
     assert search(r"(a+)+$", "aaa") and not search(r"(a)\1", "aa")
+
+
+def test_a_webhook_judging_an_exponential_for_backtracking_pattern_answers(runs, phone, store):
+    # (a|aa)*c passes validation (no nested repetition) but backtracks exponentially in `re`.
+    suite = parse_suite([{"expect": [r"(a|aa)*c"], "match": "regex", "timeout": 3}], "slow.json")
+    run_id = runs.create(suite)
+    call = phone(["a" * 30_000], run_id=run_id)
+    assert finishes(call.run, seconds=10)
+    (result,) = store.get(run_id)["results"]
+    assert result["status"] == "failed" and result["rule"] == "regex"

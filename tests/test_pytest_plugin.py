@@ -65,6 +65,7 @@ def test_a_failing_suite_shows_step_expected_heard_and_score_without_traceback(m
     assert "examples/failing/wrong_greeting.json::wrong_greeting FAILED" in out
     assert "step 1 failed (score 0.72, no-match, number: expected 9, heard 1)" in out
     assert 'expected "Welcome to the terrible phone center, press 9 for complaints."' in out
+    assert "diff: [+hello] [+and] welcome to the [terrible→awesome] phone center press [9→1]" in out
     assert 'heard    "hello and welcome to the awesome phone' in out
     assert "IVR: Hello, and welcome" in out
     assert "Traceback" not in out and "pytest_plugin.py" not in out

@@ -39,7 +39,7 @@ SENTENCE_FILLERS = ("oh", "well", "so")
 
 _UNDO = {short: long for long, short in CONTRACTIONS.items() if long != "cannot"}
 _SPLIT_BACK = {split: joined for joined, split in COMPOUNDS.items()}
-_TOKEN = re.compile(r"\$\d[\d,]*(?:\.\d+)?|\d{1,2}:\d\d|\d+(?:st|nd|rd|th)\b|\d[\d,]*(?:\.\d+)?%?|[a-z]+(?:'[a-z]+)*|[.!?,;:]")
+_TOKEN = re.compile(r"\$\d[\d,]*(?:\.\d+)?|\d{1,2}:\d\d|\d+(?:st|nd|rd|th)\b|\d[\d,]*(?:\.\d+)?%?|[a-z]+(?:'[a-z]+)*|[.!?,;:]", re.ASCII)
 _SYMBOL_WORDS = {"#": "pound", "*": "star", "&": "and", "@": "at", "+": "plus"}
 _SYMBOL = re.compile(r"[#*&@+]")
 _AM_PM = re.compile(r"\b([ap])\.\s?m\b\.?")
@@ -97,7 +97,7 @@ class _Hearing:
         if token.startswith("$"):
             out.append(self._money(token[1:]))
             return i + 1
-        if ":" in token:
+        if ":" in token and token[0].isdigit():
             out.append(self._clock(token))
             return i + 1
         if token[:1].isdigit() and token[-1].isalpha() and token[-1] != "%":
