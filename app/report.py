@@ -24,8 +24,12 @@ def party_label(entry):
 
 
 def entry_text(entry):
-    """What a transcript entry said or did: the words, `press 1`, or `hangs up (reason)`."""
+    """What a transcript entry said or did: the words, `press 1`, or `hangs up (reason)`; for
+    the caller's speech, also what the IVR's recognizer made of it when that differs."""
     text = entry.get("text")
+    heard = entry.get("heard")
+    if entry.get("party") == "caller" and entry.get("kind") == "say" and heard and heard != text:
+        return f"{text} (the IVR heard {json.dumps(heard)})"
     return {"press": f"press {text}", "hangup": f"hangs up ({text})"}.get(entry.get("kind"), text)
 
 

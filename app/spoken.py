@@ -26,7 +26,7 @@ _SYMBOLS = [  # (pattern, replacement), applied in order to the written text
     (re.compile(r"[\u2018\u2019\u02bc`]"), "'"),
     (re.compile(r"[\u2013\u2014]"), " - "),
     (re.compile(r"(?<=\d),(?=\d{3}(?:\D|$))"), ""),
-    (re.compile(r"\$\s?(\d+(?:\.\d+)?)"), r" \1 dollars "),
+    (re.compile(r"\$\s?(\d+(?:\.\d+)?)(\s+(?:thousand|million|billion)\b)?", re.I), r" \1\2 dollars "),
     (re.compile(r"(\d+(?:\.\d+)?)\s?%"), r"\1 percent "),
     (re.compile(r"\b(\d{1,2}):00\b"), r"\1"),
     (re.compile(r"\b(\d{1,2}):(\d\d)\b"), r"\1 \2"),

@@ -114,3 +114,11 @@ def test_the_transcript_keeps_what_each_side_heard(store):
     caller = [e for e in said if e["party"] == "caller"]
     assert caller and all(e["heard"] == e["text"].lower() for e in caller)   # a name, no numbers
     assert all(e["heard"] and e["heard"] == e["heard"].lower() for e in said)
+
+
+def test_the_console_shows_how_the_ivr_heard_the_caller():
+    from app.report import describe_entry
+    entry = {"party": "caller", "kind": "say", "text": "My PIN is 1234", "heard": "my pin is one two three four"}
+    assert describe_entry(entry) == 'Caller: My PIN is 1234 (the IVR heard "my pin is one two three four")'
+    assert describe_entry({**entry, "heard": entry["text"]}) == "Caller: My PIN is 1234"
+    assert describe_entry({**entry, "party": "ivr"}) == "IVR: My PIN is 1234"
