@@ -21,14 +21,17 @@ _DIGIT_WORDS = frozenset("zero one two three four five six seven eight nine".spl
 DISFLUENCIES = frozenset("um umm uh uhh uhm er erm ah hmm mm mhm".split())
 
 _TAG = re.compile(r"<[^>]+>")
+# "9-5", "2–3 days": a range, said "to"; longer chains ("1-800-555-0199") are digit groups.
+RANGE = re.compile(r"(?<![\d\-\u2013])(\d{1,2}(?:\s?[ap]\.?m\.?)?)\s?[\-\u2013]\s?(\d{1,2})(?![\d\-\u2013])", re.I)
 _NUMBER = re.compile(r"^\d+(?:\.\d+)?(?:st|nd|rd|th)?$")
 _SYMBOLS = [  # (pattern, replacement), applied in order to the written text
     (re.compile(r"[\u2018\u2019\u02bc`]"), "'"),
+    (re.compile(r"\b(\d{1,2}):00\b"), r"\1"),
+    (RANGE, r"\1 to \2"),
     (re.compile(r"[\u2013\u2014]"), " - "),
     (re.compile(r"(?<=\d),(?=\d{3}(?:\D|$))"), ""),
     (re.compile(r"\$\s?(\d+(?:\.\d+)?)(\s+(?:thousand|million|billion)\b)?", re.I), r" \1\2 dollars "),
     (re.compile(r"(\d+(?:\.\d+)?)\s?%"), r"\1 percent "),
-    (re.compile(r"\b(\d{1,2}):00\b"), r"\1"),
     (re.compile(r"\b(\d{1,2}):(\d\d)\b"), r"\1 \2"),
     (re.compile(r"\b([ap])\.\s?m\b\.?", re.I), r" \1m "),
     (re.compile(r"(\d)\s?([ap]m)\b", re.I), r"\1 \2"),

@@ -17,7 +17,7 @@ import random
 import re
 
 from app.numbers import NUMBER_WORDS, number_words, read_number
-from app.spoken import strip_markup
+from app.spoken import RANGE, strip_markup
 
 NOISE_MODES = ("off", "realistic")
 # What recognizers write for these small words now and then; each one a real word.
@@ -78,6 +78,7 @@ class _Hearing:
         return self.rng.random() < self.rate * scale
 
     def hear(self, text):
+        text = RANGE.sub(r"\1 to \2", text)
         text = _SYMBOL.sub(lambda m: f" {_SYMBOL_WORDS[m.group(0)]} ", text)
         text = _AM_PM.sub(lambda m: f" {m.group(1)}m " if self.chance(2) else f" {m.group(1)}.m. ", text.lower())
         tokens = [t for t in _TOKEN.findall(text.replace("\u2019", "'"))]
