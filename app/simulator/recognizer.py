@@ -39,7 +39,8 @@ SENTENCE_FILLERS = ("oh", "well", "so")
 
 _UNDO = {short: long for long, short in CONTRACTIONS.items() if long != "cannot"}
 _SPLIT_BACK = {split: joined for joined, split in COMPOUNDS.items()}
-_TOKEN = re.compile(r"\$\d[\d,]*(?:\.\d+)?|\d{1,2}:\d\d|\d+(?:st|nd|rd|th)\b|\d[\d,]*(?:\.\d+)?%?|[a-z]+(?:'[a-z]+)*|[.!?,;:]", re.ASCII)
+_TOKEN = re.compile(r"\$[0-9][0-9,]*(?:\.[0-9]+)?|[0-9]{1,2}:[0-9][0-9]|[0-9]+(?:st|nd|rd|th)\b|[0-9][0-9,]*(?:\.[0-9]+)?%?"
+                    r"|[^\W\d_]+(?:'[^\W\d_]+)*|[.!?,;:]")
 _SYMBOL_WORDS = {"#": "pound", "*": "star", "&": "and", "@": "at", "+": "plus"}
 _SYMBOL = re.compile(r"[#*&@+]")
 _AM_PM = re.compile(r"\b([ap])\.\s?m\b\.?")
