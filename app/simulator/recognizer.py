@@ -99,14 +99,14 @@ class _Hearing:
         if token.startswith("$"):
             out.append(self._money(token[1:]))
             return i + 1
-        if ":" in token and token[0].isdigit():
+        if ":" in token and token[0].isdecimal():
             out.append(self._clock(token))
             return i + 1
-        if token[:1].isdigit() and token[-1].isalpha() and token[-1] != "%":
+        if token[:1].isdecimal() and token[-1].isalpha() and token[-1] != "%":
             out.append(token)   # an ordinal, "2nd", written as recognizers write dates
             return i + 1
-        if token[:1].isdigit():
-            grouped = any(t[:1].isdigit() for t in (tokens[i - 1] if i else "", following))
+        if token[:1].isdecimal():
+            grouped = any(t[:1].isdecimal() for t in (tokens[i - 1] if i else "", following))
             out.append(self._digits(token, grouped))
             return i + 1
         if token in NUMBER_WORDS and token != "second":
@@ -157,7 +157,7 @@ class _Hearing:
         """A written number as a recognizer may write it: digits, words, or digit by digit (a
         long number, one with a leading zero, or one group of a phone number)."""
         plain = token.replace(",", "")
-        if not plain.isdigit():
+        if not plain.isdecimal():
             return plain
         if grouped or len(plain) >= 5 or plain.startswith("0") and len(plain) > 1:
             return " ".join(number_words(int(d)) for d in plain) if self.chance(1.5) else plain
