@@ -131,3 +131,20 @@ def test_exact_contains_regex_any():
 def test_nothing_heard_never_passes():
     result = match(["x"], "")
     assert not result.passed and result.rule == "nothing-heard"
+
+
+def test_any_text_is_judged_without_an_error():
+    import random
+    import string
+
+    from app.simulator.recognizer import Recognizer
+    alphabet = string.printable + "²³½٣$%#*&@.,:-'’ \u00a0éßñ\u200b０１"
+    pieces = "one hundred and a point oh dollars cents p m o'clock second $5 3:30 1,000 2nd 5% 9-5 can't".split()
+    rng = random.Random(9)
+    for i in range(1500):
+        text = ("".join(rng.choice(alphabet) for _ in range(rng.randrange(40))) if i % 2 else
+                " ".join(rng.choice(pieces) for _ in range(rng.randrange(12))))
+        heard, _ = Recognizer("realistic", i, error_rate=1.0).transcribe(text, "k")
+        for mode in ("fuzzy", "contains", "exact"):
+            result = match([text or "x"], heard, mode)
+            assert 0.0 <= result.score <= 1.0 and (result.passed or result.rule)
