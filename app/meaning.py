@@ -56,6 +56,8 @@ def judge(expected_text, heard_text, threshold, within=False):
     expected, heard = words(expected_text), words(heard_text)
     if not heard:
         return Judgement(False, 0.0, "missing-word", "nothing heard", "")
+    if not expected:   # "...", "um": nothing that could be checked, so nothing passes
+        return Judgement(False, 0.0, "missing-word", "the expected phrase has no words", "")
     if len(expected) * len(heard) > MAX_COMPARED:
         return Judgement(False, 0.0, "score", f"too long to compare: {len(heard)} words heard "
                          f"against {len(expected)} expected", "")

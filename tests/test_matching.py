@@ -133,6 +133,12 @@ def test_nothing_heard_never_passes():
     assert not result.passed and result.rule == "nothing-heard"
 
 
+@pytest.mark.parametrize("mode", ["fuzzy", "contains"])
+def test_a_phrase_without_words_never_passes(mode):
+    result = match(["..."], "press 1 for sales", mode)
+    assert not result.passed and result.detail == "the expected phrase has no words"
+
+
 def test_any_text_is_judged_without_an_error():
     import random
     import string
@@ -141,7 +147,7 @@ def test_any_text_is_judged_without_an_error():
     alphabet = string.printable + "²³½٣$%#*&@.,:-'’ \u00a0éßñ\u200b０１"
     pieces = "one hundred and a point oh dollars cents p m o'clock second $5 3:30 1,000 2nd 5% 9-5 can't".split()
     rng = random.Random(9)
-    for i in range(1500):
+    for i in range(600):
         text = ("".join(rng.choice(alphabet) for _ in range(rng.randrange(40))) if i % 2 else
                 " ".join(rng.choice(pieces) for _ in range(rng.randrange(12))))
         heard, _ = Recognizer("realistic", i, error_rate=1.0).transcribe(text, "k")
