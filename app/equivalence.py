@@ -38,7 +38,11 @@ _DISTINCT = {frozenset(pair.split("/")) for pair in (
     "later/latter desert/dessert diner/dinner super/supper hoping/hopping biter/bitter "
     "planed/planned taped/tapped filing/filling scared/scarred striped/stripped "
     "wining/winning moping/mopping caned/canned robed/robbed hoped/hopped pined/pinned "
-    "ruder/rudder comet/commit dinning/dining" ).split()}
+    "ruder/rudder comet/commit dinning/dining cannon/canon tapping/taping starring/staring "
+    "starred/stared barred/bared barring/baring filled/filed filler/filer tilled/tiled "
+    "pinning/pining planning/planing robbing/robing scarring/scaring wagging/waging "
+    "sloping/slopping griping/gripping tinned/tined"
+).split()}
 _DOUBLED = re.compile(r"([b-df-hj-np-tv-z])\1")
 _BRITISH = [(re.compile(r"our(?=s?$|ite|able|ed|ing)"), "or"), (re.compile(r"tre(s?)$"), r"ter\1"),
             (re.compile(r"is(e|ed|es|ing|ation)$"), r"iz\1"), (re.compile(r"ys(e|ed|es|ing)$"), r"yz\1"),
