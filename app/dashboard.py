@@ -179,6 +179,7 @@ def step_rows(doc):
             "heard": result.get("actualResult"),
             "score": result.get("score"), "match": result.get("match") or written.get("match") or "fuzzy",
             "confidence": result.get("confidence"), "reason": result.get("reason"),
+            "rule": result.get("rule"), "rule_detail": result.get("ruleDetail"), "diff": result.get("diff"),
             "action": result.get("action"), "planned": written.get("then"),
             "listened_from": offset(start, result.get("listenStartedAt")),
             "judged_at": offset(start, result.get("judgedAt")), "waited": result.get("waited"),

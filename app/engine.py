@@ -165,6 +165,8 @@ class CallSession:
             "expected": list(step.expect), "match": step.match,
             "matchedPhrase": verdict.phrase if verdict else None,
             "score": verdict.score if verdict else None,
+            "rule": verdict.rule if verdict else None, "ruleDetail": verdict.detail if verdict and not passed else None,
+            "diff": verdict.diff if verdict and not passed else None,
             "confidence": _number_or_none(confidence), "reason": reason,
             "action": step.then.to_json() if passed else None,
             "listenStartedAt": iso(self._window_start) if self._window_start else None,

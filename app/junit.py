@@ -128,7 +128,9 @@ def failure_message(doc, number, result):
     if reason == "timeout":
         heard = f"nothing within {step_timeout(doc, number):g} s"
     score = f", score {result['score']:.2f}" if result.get("score") is not None else ""
-    return f"{reason}: expected {expected_text(result, doc, number)}; heard {heard}{score}"
+    rule = f"; {result['rule']}: {result.get('ruleDetail') or ''}".rstrip(": ") if result.get("rule") else ""
+    diff = f"; diff: {result['diff']}" if result.get("diff") else ""
+    return f"{reason}: expected {expected_text(result, doc, number)}; heard {heard}{score}{rule}{diff}"
 
 
 def testcase(doc, index, outcome):
@@ -151,7 +153,8 @@ def step_details(doc, number, result):
     lines = [f"step {number} of {doc.get('file') or doc.get('suite')}",
              f"expected: {expected_text(result, doc, number)}",
              f"heard:    {quoted(result.get('actualResult'))}"]
-    for key in ("match", "matchedPhrase", "score", "confidence", "reason", "waited"):
+    for key in ("match", "matchedPhrase", "score", "confidence", "reason", "rule", "ruleDetail", "diff",
+                "waited"):
         if result.get(key) is not None:
             lines.append(f"{key}: {result[key]}")
     if doc.get("endReason"):

@@ -18,7 +18,8 @@ from types import SimpleNamespace
 import pytest
 
 from app.errors import IvrTestError
-from app.report import describe_entry, expected_text, first_failure, heard_text, passed, score_reason
+from app.report import (describe_entry, diff_text, expected_text, first_failure, heard_text, passed,
+                        score_reason)
 
 RESULTS = pytest.StashKey()         # nodeid -> stored run, or the IvrTestError
 OFFLINE = pytest.StashKey()         # the batch's OfflineResult, for the coverage summary
@@ -129,6 +130,7 @@ def failure_text(doc):
     else:
         lines = [f"step {failure['step']} failed ({score_reason(failure)})",
                  f"  expected {expected_text(failure)}", f"  heard    {heard_text(failure)}"]
+        lines += [f"  {diff_text(failure)}"] if failure.get("diff") else []
     lines.append(f"suite {doc.get('suite')!r}: {doc.get('passedSteps', 0)}/{doc.get('totalSteps', 0)} "
                  f"steps passed, {doc['status']}, against {doc.get('target')}")
     transcript = doc.get("transcript") or []

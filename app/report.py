@@ -24,8 +24,12 @@ def party_label(entry):
 
 
 def entry_text(entry):
-    """What a transcript entry said or did: the words, `press 1`, or `hangs up (reason)`."""
+    """What a transcript entry said or did: the words, `press 1`, or `hangs up (reason)`; for
+    the caller's speech, also what the IVR's recognizer made of it when that differs."""
     text = entry.get("text")
+    heard = entry.get("heard")
+    if entry.get("party") == "caller" and entry.get("kind") == "say" and heard and heard != text:
+        return f"{text} (the IVR heard {json.dumps(heard)})"
     return {"press": f"press {text}", "hangup": f"hangs up ({text})"}.get(entry.get("kind"), text)
 
 
@@ -52,16 +56,23 @@ def heard_text(result):
 
 
 def score_reason(result):
-    """`score 0.69, no-match`: how close it came, and why it failed."""
+    """`score 0.94, no-match, number: expected 2, heard 1`: how close it came, and why it failed
+    (the matching rule that failed, when there is one)."""
     score = f"score {result['score']:.2f}, " if result.get("score") is not None else ""
-    return f"{score}{result.get('reason') or 'failed'}"
+    rule = f", {result['rule']}: {result.get('ruleDetail') or ''}".rstrip(": ") if result.get("rule") else ""
+    return f"{score}{result.get('reason') or 'failed'}{rule}"
+
+
+def diff_text(result, prefix=""):
+    """The word diff of a failed step ("press [2→1] for sales"), or "" when there is none."""
+    return f"{prefix}diff: {result['diff']}" if result.get("diff") else ""
 
 
 def failure_line(result, sep=", ", score_sep=" "):
-    """Expected vs heard for a failed step, with the score and the reason; one line by default,
-    or split with `sep`/`score_sep` for a narrow table column."""
+    """Expected vs heard for a failed step, with the score, the reason and the word diff; one
+    line by default, or split with `sep`/`score_sep` for a narrow table column."""
     return (f"step {result['step']}: expected {expected_text(result)}{sep}"
-            f"heard {heard_text(result)}{score_sep}({score_reason(result)})")
+            f"heard {heard_text(result)}{score_sep}({score_reason(result)}){diff_text(result, sep)}")
 
 
 def first_failure(doc):
@@ -299,6 +310,8 @@ class ConsoleReporter:
         verdict = "passed" if ok else f"FAILED ({result['reason']})"
         score = f", score {result['score']:.2f}" if result.get("score") is not None else ""
         self._hold(run_id, f"          step {result['step']} {verdict}{score}", "green" if ok else "red")
+        if not ok and result.get("diff"):
+            self._hold(run_id, f"{DETAIL_INDENT}{score_reason(result)}; {diff_text(result)}", "red")
         if self.verbose:
             for line in step_detail(result):
                 self._hold(run_id, line, "dim")

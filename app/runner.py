@@ -18,7 +18,7 @@ from app.simulator.connect_call import CallOptions, ConnectCalls, options_for
 from app.simulator.fetch import HttpFetcher, twiml_auth_token
 from app.simulator.lex import LexBot
 from app.simulator.network import VirtualNetwork
-from app.simulator.recognizer import Recognizer
+from app.simulator.recognizer import Recognizer, suite_noise_key
 from app.simulator.twiml_leg import run_facts, twiml_ivr
 
 OFFLINE_URL = "http://ivr-test.offline"
@@ -115,10 +115,12 @@ class OfflineRunner:
         return run_id
 
     def _noise_key(self, job):
-        """The suite's file, and which run of it this is: stable from one invocation to the next."""
-        count = self._seen_paths.get(job.suite.path, 0)
-        self._seen_paths[job.suite.path] = count + 1
-        return f"{job.suite.path}#{count}"
+        """The suite's content (never its path), and which run of that content this is: the same
+        suite hears the same noise from any folder, from one invocation to the next."""
+        content = suite_noise_key(job.suite)
+        count = self._seen_paths.get(content, 0)
+        self._seen_paths[content] = count + 1
+        return f"{content}#{count}"
 
     def _start_next(self):
         if not self._pending:

@@ -13,6 +13,7 @@ from pathlib import Path
 from app.caller import check_caller_fields
 from app.errors import SuiteError
 from app.matching import DEFAULT_THRESHOLD, MATCH_MODES
+from app.patterns import UnsafePattern, check_pattern
 
 DEFAULT_TIMEOUT = 5
 MAX_TIMEOUT = 60
@@ -142,9 +143,9 @@ def _expect(raw, where, match):
     if match == "regex":
         for phrase in value:
             try:
-                re.compile(phrase)
-            except (re.error, OverflowError, RecursionError) as exc:
-                raise SuiteError(f'{where}"expect": invalid regular expression {phrase!r}: {exc}') from None
+                check_pattern(phrase)
+            except UnsafePattern as exc:
+                raise SuiteError(f'{where}"expect": {exc}') from None
     return tuple(value)
 
 

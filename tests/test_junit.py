@@ -72,7 +72,9 @@ def test_a_failure_gives_expected_heard_and_score(store, schema):
     result = doc["results"][0]
     assert failure.get("type") == "no-match"
     assert failure.get("message") == (f'no-match: expected "{result["expected"][0]}"; '
-                                      f'heard "{result["actualResult"]}", score {result["score"]:.2f}')
+                                      f'heard "{result["actualResult"]}", score {result["score"]:.2f}; '
+                                      f'number: expected 9, heard 1; diff: {result["diff"]}')
+    assert result["rule"] == "number" and "press [9→1] for [complaints→sales]" in result["diff"]
     assert f"heard:    \"{result['actualResult']}\"" in failure.text
     assert case.get("name") == "step 1: Welcome to the terrible phone center, press 9 for complaints."
     assert case.get("classname") == "examples.failing.wrong_greeting"

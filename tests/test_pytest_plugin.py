@@ -63,8 +63,9 @@ def test_sample_suites_pass_one_item_per_file_named_after_it(mixed_run):
 def test_a_failing_suite_shows_step_expected_heard_and_score_without_traceback(mixed_run):
     out = mixed_run.out
     assert "examples/failing/wrong_greeting.json::wrong_greeting FAILED" in out
-    assert "step 1 failed (score 0.69, no-match)" in out
+    assert "step 1 failed (score 0.72, no-match, number: expected 9, heard 1)" in out
     assert 'expected "Welcome to the terrible phone center, press 9 for complaints."' in out
+    assert "diff: [+hello] [+and] welcome to the [terrible→awesome] phone center press [9→1]" in out
     assert 'heard    "hello and welcome to the awesome phone' in out
     assert "IVR: Hello, and welcome" in out
     assert "Traceback" not in out and "pytest_plugin.py" not in out
@@ -82,8 +83,9 @@ def test_junitxml_has_a_testcase_per_file_and_the_failure_as_its_message(mixed_r
     assert set(cases) == {s.stem for s in SAMPLES} | {"wrong_greeting", "wrong_branch", "typo", "broken"}
     assert cases["wrong_branch"].get("classname") == "examples.failing.wrong_branch.json"
     failure = cases["wrong_branch"].find("failure")
-    assert failure.get("message") == "step 2 failed (score 0.38, no-match)"
-    assert 'heard    "please hold while we connect you to support"' in failure.text
+    assert failure.get("message") == ("step 2 failed (score 0.37, no-match, "
+                                      "missing-word: missing: who, is, your, favorite and 1 more)")
+    assert 'heard    "please hold while we connect you' in failure.text
     assert cases["typo"].find("failure").get("message").endswith('(did you mean "expect"?)')
     assert all(cases[s.stem].find("failure") is None for s in SAMPLES)
 

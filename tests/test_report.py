@@ -210,4 +210,6 @@ def test_a_real_offline_run_through_the_reporter(store, monkeypatch):
     assert f"IVR: {GREETING}" in text and "Caller: press 1" in text
     assert "FAIL failing on purpose" in text and "PASS testSalesCall (2/2 steps, complete)" in text
     summary = summary_lines(result.documents)
-    assert summary[-1] == "suites: 1 passed, 1 failed" and "score 0.69" in "\n".join(summary)
+    assert summary[-1] == "suites: 1 passed, 1 failed"
+    assert "score 0.72, no-match, number: expected 9, heard 1" in "\n".join(summary)
+    assert "diff: [+hello] [+and] welcome to the [terrible→awesome] phone center press [9→1]" in "\n".join(summary)

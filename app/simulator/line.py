@@ -89,17 +89,18 @@ class Line:
         if self.closed:
             return 0.0
         duration = speech_seconds(text) if duration is None else duration
-        self.record(party, "say", text)
+        entry = self.record(party, "say", text)
         self._speaking[party] = text
         self._utterances += 1
         peer = self.peer(party)
         self._deliver(peer.on_speech_start)
-        self.clock.call_later(duration, self._end_speech, party, text, self._utterances, on_done)
+        self.clock.call_later(duration, self._end_speech, party, text, self._utterances, on_done, entry)
         return duration
 
-    def _end_speech(self, party, text, number, on_done):
+    def _end_speech(self, party, text, number, on_done, entry):
         self._speaking.pop(party, None)
         transcript, confidence = self.transcribe(text, number)
+        entry["heard"] = transcript      # what the other side's recognizer made of it
         self._deliver(self.peer(party).on_speech_end, transcript, confidence)
         self._deliver(on_done)
 
@@ -145,6 +146,7 @@ class Line:
         self.log.append(entry)
         for listener in self.listeners:
             listener(self, entry)
+        return entry
 
     def _deliver(self, fn, *args):
         if fn is not None and not self.closed:

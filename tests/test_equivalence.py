@@ -1,0 +1,30 @@
+import pytest
+
+from app.equivalence import joins, same
+
+
+@pytest.mark.parametrize("expected, heard", [
+    ("for", "4"), ("to", "2"), ("to", "too"), ("hear", "here"), ("account", "accounts"),
+    ("cancelled", "canceled"), ("favourite", "favorite"), ("centre", "center"),
+    ("organise", "organize"), ("dr", "doctor"), ("ok", "okay"),
+])
+def test_what_a_recognizer_writes_for_the_same_word(expected, heard):
+    assert same(expected, heard)
+
+
+@pytest.mark.parametrize("expected, heard", [
+    ("monday", "sunday"), ("acme", "apex"), ("later", "latter"), ("desert", "dessert"),
+    ("2", "to"), ("quite", "quiet"), ("form", "from"), ("price", "prize"), ("bought", "brought"),
+])
+def test_different_words_are_never_the_same(expected, heard):
+    assert not same(expected, heard)
+
+
+def test_strict_words_only_match_as_spelled():
+    assert same("acme", "acme", strict=True) and not same("johnson", "jonson", strict=True)
+
+
+def test_compounds_and_run_together_contractions():
+    assert joins(("voicemail",), ("voice", "mail")) and joins(("log", "in"), ("login",))
+    assert joins(("it", "is"), ("its",)) and joins(("thank", "you"), ("thanks",))
+    assert not joins(("voicemail",), ("voice", "male"))
