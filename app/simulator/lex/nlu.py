@@ -1,0 +1,310 @@
+"""Intent recognition: which intent an utterance means, how confident that is, and its slots.
+
+Two readings are scored for every intent, each from 0 to 1, and the better one counts:
+
+1. Word evidence (how Lex generalizes beyond its samples). Each term of the bot's sample
+   utterances is weighted by how well it tells intents apart (an IDF over the bot's intents:
+   "balance" in one intent of three weighs more than "account" in all three). Slot values are
+   found first and set aside: a custom value ("pepperoni") is evidence for its intent, a
+   built-in value (a date, a number) is neutral. The score mixes how much of what the caller
+   said the intent explains (unknown words count against it) with how much of the intent's
+   closest sample the caller said. Misrecognized words meet their term through rapidfuzz.
+2. Template similarity (the caller said nearly a sample). A sample with its `{Slot}`
+   placeholders filled from the utterance is compared with it whole (rapidfuzz ratio); the
+   similarity is mapped onto the confidence scale so that the old fuzzy threshold
+   (`0.6 + 0.4 * threshold`) means the bot's confidence threshold.
+
+An intent is chosen when its confidence reaches the bot's NLU confidence threshold (V2
+`nluConfidenceThreshold`, V1 `nluIntentConfidenceThreshold`, default 0.4); below it the input is
+not understood. Ties go to the intent listed first. Nothing here is random.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from rapidfuzz import fuzz, process
+
+from app.simulator.lex.builtins import Context
+from app.simulator.lex.model import Intent, Slot, Template
+from app.simulator.lex.words import STOPWORDS, content_terms, term
+
+WORD_SHARE, SAMPLE_SHARE = 0.65, 0.35   # how the word-evidence score mixes its two coverages
+FUZZY_TERM = 84                         # rapidfuzz ratio for a misrecognized word to count
+
+
+def min_score(confidence_threshold: float) -> float:
+    """Map Lex's 0-1 NLU confidence threshold onto the whole-sample similarity scale."""
+    return min(1.0, max(0.0, 0.6 + 0.4 * confidence_threshold))
+
+
+def similarity_confidence(similarity: float) -> float:
+    """The inverse of `min_score`: a whole-sample similarity as a confidence."""
+    return max(0.0, min(1.0, (similarity - 0.6) / 0.4))
+
+
+@dataclass(frozen=True)
+class Match:
+    """One reading of an utterance: its 0-1 score and the slot values it fills."""
+    score: float
+    slots: dict[str, str] = field(default_factory=dict)
+
+    def beats(self, other: "Match | None") -> bool:
+        """Higher score wins; on a tie, the reading that fills more slots."""
+        return other is None or (self.score, len(self.slots)) > (other.score, len(other.slots))
+
+
+@dataclass(frozen=True)
+class Interpretation:
+    """An intent Lex could pick for an utterance, as Lex V2 lists its interpretations."""
+    intent: Intent
+    confidence: float
+    slots: dict[str, str]
+
+
+# --------------------------------------------------------------------------- whole samples
+
+
+class Reader:
+    """Resolves slot spans of one utterance, remembering each (type, span) it has tried."""
+
+    def __init__(self, context: Context):
+        self.context = context
+        self._cache = {}
+
+    def resolve(self, slot: Slot, words, free_text=False, needed=0.0):
+        key = (slot.type.name, words, free_text, needed)
+        if key not in self._cache:
+            self._cache[key] = slot.type.resolve(words, self.context, free_text, needed)
+        return self._cache[key]
+
+
+def match_template(template: Template, heard: str, slots: dict[str, Slot], needed: float,
+                   reader: Reader) -> Match | None:
+    """Best way to read `heard` (normalized) as `template`, or None when below `needed`.
+
+    Each placeholder takes a span of the heard words, in order, or stays empty; a span is
+    resolved against the slot type, and the template with every slot replaced by its resolved
+    phrase (an empty one dropped) is compared with what was heard. A candidate scores the lower
+    of that similarity and each slot value's own, so a carrier phrase cannot carry an unknown
+    value through.
+    """
+    words = tuple(heard.split())
+    best = None
+    for pieces, values, slot_scores in _readings(template.parts, words, 0, slots, needed, reader):
+        score = min([fuzz.ratio(" ".join(pieces), heard) / 100] + slot_scores)
+        candidate = Match(round(score, 4), values)
+        if score >= needed and candidate.beats(best):
+            best = candidate
+    return best
+
+
+def _readings(parts, words, start, slots, needed, reader):
+    """Yield (text pieces, slot values, slot scores) for every placement of the slot spans."""
+    if not parts:
+        yield [], {}, []
+        return
+    (kind, value), rest = parts[0], parts[1:]
+    if kind == "text":
+        for pieces, values, scores in _readings(rest, words, start, slots, needed, reader):
+            yield [value] + pieces, values, scores
+        return
+    slot = slots[value]
+    # An empty placeholder: the carrier phrase alone names the intent, the slot is asked later.
+    yield from _readings(rest, words, start, slots, needed, reader)
+    for begin in range(start, len(words)):
+        for end in range(begin + 1, min(len(words), begin + slot.type.max_words) + 1):
+            resolved = reader.resolve(slot, words[begin:end], needed=needed)
+            if resolved is None or resolved[2] < needed:
+                continue
+            phrase, canonical, score = resolved
+            for pieces, values, scores in _readings(rest, words, end, slots, needed, reader):
+                yield [phrase] + pieces, {value: canonical, **values}, [score] + scores
+
+
+def best_match(templates, heard, slots, needed, reader, must_fill=None) -> Match | None:
+    """The best template reading of `heard`; with `must_fill`, only readings that fill it."""
+    best = None
+    for template in templates:
+        if must_fill and must_fill not in template.slot_names:
+            continue
+        found = match_template(template, heard, slots, needed, reader)
+        if found and (not must_fill or must_fill in found.slots) and found.beats(best):
+            best = found
+    return best
+
+
+# --------------------------------------------------------------------------- word evidence
+
+
+@dataclass
+class _Span:
+    start: int
+    end: int
+    slot: str
+    value: str
+    custom: bool
+
+
+class IntentModel:
+    """The word evidence for the intents of one bot locale (built once, when the bot loads)."""
+
+    def __init__(self, intents: list[Intent]):
+        self.intents = [i for i in intents if not i.is_fallback]
+        self.samples = {i.name: [(t, set(content_terms(t.text_words))) for t in i.templates]
+                        for i in self.intents}
+        self.vocab = {name: set().union(*(terms for _, terms in samples))
+                      for name, samples in self.samples.items()}
+        everything = set().union(*self.vocab.values()) if self.vocab else set()
+        count = max(1, len(self.intents))
+        self.idf = {t: math.log((count + 1) / (sum(t in v for v in self.vocab.values()) + 0.5))
+                    for t in everything}
+        self.typical = sum(self.idf.values()) / len(self.idf) if self.idf else 1.0
+        self.strongest = max(self.idf.values(), default=1.0)
+        self.cues = {i.name: _slot_cues(i) for i in self.intents}
+
+    @cached_property
+    def all_terms(self) -> tuple[str, ...]:
+        return tuple(sorted(self.idf))
+
+    def score(self, intent: Intent, words: tuple[str, ...], reader: Reader) -> Match | None:
+        """The word-evidence reading of the utterance for `intent`, or None without evidence."""
+        spans = self._spans(intent, words, reader)
+        used = {i for span in spans for i in range(span.start, span.end)}
+        rest = [w for i, w in enumerate(words) if i not in used]
+        terms = content_terms(rest)
+        custom = [span for span in spans if span.custom]
+        if not terms and not custom:
+            return None
+        vocab = self.vocab.get(intent.name, set())
+        found, total, said = 0.0, 0.0, set()
+        for t in terms:
+            known, likeness = self._known(t, vocab)
+            weight = self.idf.get(known, self.typical) if known else self.typical
+            total += weight
+            if known in vocab:
+                found += weight * likeness
+                said.add(known)
+        found += self.strongest * len(custom)
+        total += self.strongest * len(custom)
+        if found == 0:
+            return None
+        share = found / total
+        filled = {span.slot for span in spans}
+        sample = max((self._sample_share(terms_, template, said, filled)
+                      for template, terms_ in self.samples.get(intent.name, [])), default=0.0)
+        confidence = WORD_SHARE * share + SAMPLE_SHARE * sample
+        return Match(round(confidence, 4), {span.slot: span.value for span in spans})
+
+    def _known(self, t, vocab):
+        """(the term as the bot knows it, how alike), preferring this intent's own terms."""
+        if t in vocab or t in self.idf:
+            return t, 1.0
+        if len(t) < 4 or not self.idf:
+            return None, 0.0
+        for pool in (vocab, self.all_terms):
+            best = process.extractOne(t, pool, scorer=fuzz.ratio, score_cutoff=FUZZY_TERM)
+            if best:
+                return best[0], best[1] / 100
+        return None, 0.0
+
+    def _sample_share(self, terms, template, said, filled):
+        """How much of one sample the caller said: its terms' weight, its placeholders filled."""
+        names = set(template.slot_names)
+        weight = sum(self.idf.get(t, self.typical) for t in terms) + self.typical * len(names)
+        if weight == 0:
+            return 0.0
+        got = sum(self.idf.get(t, self.typical) for t in terms if t in said)
+        got += self.typical * len(names & filled)
+        return got / weight
+
+    def _spans(self, intent, words, reader):
+        """Slot values said in free text: longest first, custom values before built-ins, one
+        span per slot; among slots of one type, the one whose samples put the word before the
+        span in front of it (`from {Origin} to {Destination}`)."""
+        candidates = []
+        for slot in intent.slots.values():
+            for begin in range(len(words)):
+                if words[begin] in STOPWORDS and slot.type.builtin is None:
+                    continue
+                for end in range(min(len(words), begin + slot.type.max_words), begin, -1):
+                    resolved = reader.resolve(slot, words[begin:end], free_text=True)
+                    if resolved:
+                        cue = words[begin - 1] if begin else ""
+                        cued = cue in self.cues.get(intent.name, {}).get(slot.name, ())
+                        candidates.append((-(end - begin), slot.type.builtin is not None,
+                                           not cued, slot.priority, begin, slot.name,
+                                           resolved[1], end))
+                        break
+        spans, used, taken = [], set(), set()
+        for *_, begin, name, value, end in sorted(candidates):
+            if name in taken or used & set(range(begin, end)):
+                continue
+            spans.append(_Span(begin, end, name, value, intent.slots[name].type.builtin is None))
+            taken.add(name)
+            used |= set(range(begin, end))
+        return spans
+
+
+def _slot_cues(intent: Intent) -> dict[str, set[str]]:
+    """For each slot, the words its samples put right before it ('from', 'to', 'on')."""
+    cues = {}
+    for template in intent.templates:
+        previous = None
+        for kind, value in template.parts:
+            if kind == "slot" and previous:
+                cues.setdefault(value, set()).add(previous.split()[-1])
+            previous = value if kind == "text" else None
+    return cues
+
+
+# --------------------------------------------------------------------------- both together
+
+
+def interpret(model: IntentModel, intents: list[Intent], heard: str, threshold: float,
+              context: Context) -> list[Interpretation]:
+    """Every intent's best reading of the normalized utterance, most confident first."""
+    words = tuple(heard.split())
+    reader = Reader(context)
+    needed = min_score(threshold)
+    found = []
+    for order, intent in enumerate(i for i in intents if not i.is_fallback):
+        by_words = model.score(intent, words, reader)
+        by_sample = best_match(intent.templates, heard, intent.slots, needed, reader)
+        best = by_words
+        if by_sample:
+            as_confidence = Match(round(similarity_confidence(by_sample.score), 4),
+                                  by_sample.slots)
+            if as_confidence.beats(best) or (best and as_confidence.score == best.score):
+                best = Match(as_confidence.score,
+                             {**(by_words.slots if by_words else {}), **by_sample.slots})
+        if best:
+            found.append((-best.score, order, Interpretation(intent, best.score, best.slots)))
+    return [item for *_, item in sorted(found, key=lambda x: (x[0], x[1]))]
+
+
+def read_slot(intent: Intent, slot: Slot, heard: str, needed: float, context: Context):
+    """The value of `slot` in an answer to its prompt, or None.
+
+    The answer may be the bare value, a sample of the slot or the intent, or a sentence around
+    the value ("it is 1 2 3 4"): then every other word must be a carrier word or a word of the
+    intent's samples, so "my name is reservation" does not fill a first name.
+    """
+    words = tuple(heard.split())
+    reader = Reader(context)
+    templates = [Template(f"{{{slot.name}}}", (("slot", slot.name),)), *slot.templates,
+                 *intent.templates]
+    found = best_match(templates, heard, intent.slots, needed, reader, must_fill=slot.name)
+    if found:
+        return found.slots
+    known = {term(w) for t in templates for w in t.text_words}
+    for length in range(min(len(words), slot.type.max_words), 0, -1):
+        for begin in range(len(words) - length + 1):
+            resolved = reader.resolve(slot, words[begin:begin + length], needed=needed)
+            if resolved is None or resolved[2] < needed:
+                continue
+            others = words[:begin] + words[begin + length:]
+            if all(w in STOPWORDS or term(w) in known for w in others):
+                return {slot.name: resolved[1]}
+    return None
