@@ -76,6 +76,11 @@ class LexSession:
         self._eliciting: Slot | None = None
         self._prompts = 0
 
+    @property
+    def expects_intent(self) -> bool:
+        """The next turn is read for an intent (not as an answer to a slot prompt)."""
+        return self._eliciting is None
+
     def turn(self, utterance: str | None) -> LexReply:
         """One exchange. utterance None means the caller said nothing (input timeout)."""
         heard = spoken_words(utterance) if utterance else ""
