@@ -27,6 +27,35 @@ from app.simulator.lex.model import Intent, Slot, SlotType, Template
 
 DEFAULT_SLOT_ATTEMPTS = 2
 FALLBACK_SIGNATURE = "AMAZON.FallbackIntent"
+UNRANKED = 1000
+
+# Built-in intents carry Lex's own utterances, which an export leaves out (V2 guide, "Built-in
+# intents"); these are the common ways callers say them.
+BUILTIN_INTENT_SAMPLES = {
+    "AMAZON.CancelIntent": ["cancel", "never mind", "forget it", "cancel that"],
+    "AMAZON.HelpIntent": ["help", "help me", "can you help me", "what can i say"],
+    "AMAZON.StopIntent": ["stop", "off", "shut up", "quit"],
+    "AMAZON.RepeatIntent": ["repeat", "repeat that", "say that again", "can you repeat that",
+                            "say it again"],
+    "AMAZON.StartOverIntent": ["start over", "restart", "start again", "begin again"],
+    "AMAZON.YesIntent": ["yes", "yeah", "sure", "yes please"],
+    "AMAZON.NoIntent": ["no", "nope", "no thanks"],
+}
+
+
+def _intent_templates(data, utterances, where):
+    """The intent's sample utterances, plus Lex's own for a built-in intent."""
+    parent = data.get("parentIntentSignature")
+    extra = BUILTIN_INTENT_SAMPLES.get(parent, []) if isinstance(parent, str) else []
+    return tuple(Template.parse(u) for u in [*utterances, *extra])
+
+
+def _priority(value) -> int:
+    """A slot's priority; 0 is a priority (the first), missing means unranked."""
+    try:
+        return int(value) if value is not None and value is not False else UNRANKED
+    except (TypeError, ValueError):
+        return UNRANKED
 
 
 def read_export(path: Path, locale: str | None = None) -> dict:
@@ -257,7 +286,7 @@ def _v1_intent(data, types, where) -> Intent:
     name = _need(data, "name", where, str)
     here = f"{where}: intent '{name}'"
     slots = _order_slots([_v1_slot(s, types, here) for s in data.get("slots") or []])
-    templates = tuple(Template.parse(u) for u in data.get("sampleUtterances") or [])
+    templates = _intent_templates(data, data.get("sampleUtterances") or [], where)
     _check_templates(name, templates, slots, where)
     return Intent(name, templates, slots, _v1_message(data.get("conclusionStatement")),
                   data.get("parentIntentSignature") == FALLBACK_SIGNATURE)
@@ -270,7 +299,7 @@ def _v1_slot(data, types, where) -> Slot:
     return Slot(name, _slot_type(type_name, types, f"{where} slot '{name}'"),
                 data.get("slotConstraint") == "Required", _v1_message(prompt),
                 int(prompt.get("maxAttempts", DEFAULT_SLOT_ATTEMPTS)),
-                int(data.get("priority") or 1000),
+                _priority(data.get("priority")),
                 tuple(Template.parse(u) for u in data.get("sampleUtterances") or []))
 
 
@@ -416,8 +445,8 @@ def _v2_intent_from(files, intent_file, types, label) -> Intent:
                   if isinstance(p, dict)}
     slots = _order_slots([_v2_slot(files, f, types, priorities, label)
                           for f in _subfolders(files, f"{folder}/Slots/", "Slot.json")])
-    templates = tuple(Template.parse(_need(u, "utterance", where, str))
-                      for u in data.get("sampleUtterances") or [])
+    templates = _intent_templates(data, [_need(u, "utterance", where, str)
+                                         for u in data.get("sampleUtterances") or []], where)
     _check_templates(name, templates, slots, where)
     closing = data.get("intentClosingSetting") or {}
     active = closing.get("isActive", closing.get("active", True)) is not False
@@ -442,6 +471,6 @@ def _v2_slot_from(files, slot_file, types, priorities, label) -> Slot:
     return Slot(name, _slot_type(_need(data, "slotTypeName", where, str), types, where),
                 setting.get("slotConstraint") == "Required", _v2_message(prompt),
                 int(prompt.get("maxRetries", DEFAULT_SLOT_ATTEMPTS)) + 1,
-                int(priorities.get(name) or 1000),
+                _priority(priorities.get(name)),
                 tuple(Template.parse(u["utterance"]) for u in utterances
                       if isinstance(u, dict) and u.get("utterance")))

@@ -15,7 +15,7 @@ from app.matching import normalize
 from app.simulator.lex.builtins import Context, max_words, resolve_builtin
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.-]+)\}")
-FREE_TEXT_SIMILARITY = 0.85     # how close words must be to a custom value outside a prompt
+FREE_TEXT_SIMILARITY = 0.9      # how close words must be to a custom value outside a prompt
 
 
 @dataclass(frozen=True)

@@ -6,13 +6,15 @@ Two readings are scored for every intent, each from 0 to 1, and the better one c
    utterances is weighted by how well it tells intents apart (an IDF over the bot's intents:
    "balance" in one intent of three weighs more than "account" in all three). Slot values are
    found first and set aside: a custom value ("pepperoni") is evidence for its intent, a
-   built-in value (a date, a number) is neutral. The score mixes how much of what the caller
-   said the intent explains (unknown words count against it) with how much of the intent's
-   closest sample the caller said. Misrecognized words meet their term through rapidfuzz.
+   built-in value (a date, a number) is neutral unless the samples put the same word before
+   it ("in {Location}"). The score mixes the share of the known evidence that is this intent's,
+   how much of what was said the bot knows at all (unknown words count against it), and how
+   much of the intent's closest sample was said (see `IntentModel.score`). Misrecognized words
+   meet their term within one or two edits (rapidfuzz Levenshtein).
 2. Template similarity (the caller said nearly a sample). A sample with its `{Slot}`
    placeholders filled from the utterance is compared with it whole (rapidfuzz ratio); the
-   similarity is mapped onto the confidence scale so that the old fuzzy threshold
-   (`0.6 + 0.4 * threshold`) means the bot's confidence threshold.
+   similarity counts from SIMILARITY_FLOOR up (carrier words alone make sentences alike).
+   Slot answers keep the plain similarity threshold `min_score` (`0.6 + 0.4 * threshold`).
 
 An intent is chosen when its confidence reaches the bot's NLU confidence threshold (V2
 `nluConfidenceThreshold`, V1 `nluIntentConfidenceThreshold`, default 0.4); below it the input is
@@ -25,13 +27,17 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
 
 from app.simulator.lex.builtins import Context
 from app.simulator.lex.model import Intent, Slot, Template
 from app.simulator.lex.words import STOPWORDS, content_terms, term
 
-WORD_SHARE, SAMPLE_SHARE = 0.65, 0.35   # how the word-evidence score mixes its two coverages
-FUZZY_TERM = 84                         # rapidfuzz ratio for a misrecognized word to count
+TYPICAL_FLOOR = 0.5     # a term in one sample of an intent weighs this much of one in all
+BASE, COVERAGE, SAMPLE = 0.1, 0.6, 0.3  # how the word-evidence confidence is mixed (see score)
+SIMILARITY_FLOOR = 0.7  # whole-sample similarity that is worth nothing as a confidence
+UNKNOWN_WEIGHT = 0.6    # a word the bot does not know, against a typical known word
+TOPIC_FLOOR = 0.3       # confidence kept when none of the intent's typical words was said
 
 
 def min_score(confidence_threshold: float) -> float:
@@ -39,9 +45,13 @@ def min_score(confidence_threshold: float) -> float:
     return min(1.0, max(0.0, 0.6 + 0.4 * confidence_threshold))
 
 
-def similarity_confidence(similarity: float) -> float:
-    """The inverse of `min_score`: a whole-sample similarity as a confidence."""
-    return max(0.0, min(1.0, (similarity - 0.6) / 0.4))
+def similarity_confidence(similarity: float, filled_every_slot: bool = False) -> float:
+    """A whole-sample similarity as a confidence. A reading that filled every placeholder of its
+    sample is judged on the threshold scale (`min_score`); otherwise only near-identical
+    sentences count, because carrier words alone make 'tell me a joke' 0.76 like 'tell me about
+    {Rocket} rocket'."""
+    floor = 0.6 if filled_every_slot else SIMILARITY_FLOOR
+    return max(0.0, min(1.0, (similarity - floor) / (1 - floor)))
 
 
 @dataclass(frozen=True)
@@ -125,14 +135,19 @@ def _readings(parts, words, start, slots, needed, reader):
 
 def best_match(templates, heard, slots, needed, reader, must_fill=None) -> Match | None:
     """The best template reading of `heard`; with `must_fill`, only readings that fill it."""
-    best = None
+    return best_sample(templates, heard, slots, needed, reader, must_fill)[0]
+
+
+def best_sample(templates, heard, slots, needed, reader, must_fill=None):
+    """(best reading, the sample it reads) or (None, None)."""
+    best, chosen = None, None
     for template in templates:
         if must_fill and must_fill not in template.slot_names:
             continue
         found = match_template(template, heard, slots, needed, reader)
         if found and (not must_fill or must_fill in found.slots) and found.beats(best):
-            best = found
-    return best
+            best, chosen = found, template
+    return best, chosen
 
 
 # --------------------------------------------------------------------------- word evidence
@@ -145,10 +160,16 @@ class _Span:
     slot: str
     value: str
     custom: bool
+    cued: bool = False
 
 
 class IntentModel:
-    """The word evidence for the intents of one bot locale (built once, when the bot loads)."""
+    """The word evidence for the intents of one bot locale (built once, when the bot loads).
+
+    A term's weight for an intent is its IDF across the bot's intents times how typical it is of
+    the intent (the share of the intent's samples that use it): "baggage" in every TrackBaggage
+    sample outweighs "arriving" in one BookFlight sample.
+    """
 
     def __init__(self, intents: list[Intent]):
         self.intents = [i for i in intents if not i.is_fallback]
@@ -160,8 +181,14 @@ class IntentModel:
         count = max(1, len(self.intents))
         self.idf = {t: math.log((count + 1) / (sum(t in v for v in self.vocab.values()) + 0.5))
                     for t in everything}
-        self.typical = sum(self.idf.values()) / len(self.idf) if self.idf else 1.0
-        self.strongest = max(self.idf.values(), default=1.0)
+        self.shares = {name: {t: _share_of(t, samples) for t in self.vocab[name]}
+                       for name, samples in self.samples.items()}
+        self.weights = {name: {t: self.idf[t] * (TYPICAL_FLOOR + (1 - TYPICAL_FLOOR) * share)
+                               for t, share in shares.items()}
+                        for name, shares in self.shares.items()}
+        self.strength = {t: max(w[t] for w in self.weights.values() if t in w) for t in everything}
+        self.typical = sum(self.strength.values()) / len(self.strength) if self.strength else 1.0
+        self.strongest = max(self.strength.values(), default=1.0)
         self.cues = {i.name: _slot_cues(i) for i in self.intents}
 
     @cached_property
@@ -169,55 +196,90 @@ class IntentModel:
         return tuple(sorted(self.idf))
 
     def score(self, intent: Intent, words: tuple[str, ...], reader: Reader) -> Match | None:
-        """The word-evidence reading of the utterance for `intent`, or None without evidence."""
+        """The word-evidence reading of the utterance for `intent`, or None without evidence.
+
+        confidence = share * (BASE + COVERAGE * known + SAMPLE * sample) * topic, where `share`
+        is the part of the known evidence that speaks for this intent, `known` the part of what
+        was said that the bot knows at all (unknown words weigh UNKNOWN_WEIGHT of a typical
+        word), `sample` how much of the intent's closest sample was said, and `topic` lowers an
+        intent whose typical words were not said when unknown words surround the rest.
+        """
         spans = self._spans(intent, words, reader)
         used = {i for span in spans for i in range(span.start, span.end)}
-        rest = [w for i, w in enumerate(words) if i not in used]
-        terms = content_terms(rest)
+        terms = self._terms([w for i, w in enumerate(words) if i not in used])
         custom = [span for span in spans if span.custom]
-        if not terms and not custom:
-            return None
-        vocab = self.vocab.get(intent.name, set())
-        found, total, said = 0.0, 0.0, set()
+        cued = [span for span in spans if span.cued and not span.custom]
+        weights = self.weights.get(intent.name, {})
+        found, known, unknown, said = 0.0, 0.0, 0.0, set()
         for t in terms:
-            known, likeness = self._known(t, vocab)
-            weight = self.idf.get(known, self.typical) if known else self.typical
-            total += weight
-            if known in vocab:
-                found += weight * likeness
-                said.add(known)
-        found += self.strongest * len(custom)
-        total += self.strongest * len(custom)
-        if found == 0:
-            return None
-        share = found / total
+            match, likeness = self._known(t, weights)
+            if match is None:
+                unknown += self.typical * UNKNOWN_WEIGHT
+                continue
+            known += self.strength[match]
+            if match in weights:
+                found += weights[match] * likeness
+                said.add(match)
+        if not said and not custom:
+            return None         # a city after "in" alone does not make "the weather in Paris"
+        found += self.strongest * len(custom) + self.typical * len(cued)
+        known += self.strongest * len(custom) + self.typical * len(cued)
+        share, coverage = found / known, known / (known + unknown)
         filled = {span.slot for span in spans}
-        sample = max((self._sample_share(terms_, template, said, filled)
+        sample = max((self._sample_share(weights, terms_, template, said, filled, len(custom))
                       for template, terms_ in self.samples.get(intent.name, [])), default=0.0)
-        confidence = WORD_SHARE * share + SAMPLE_SHARE * sample
+        confidence = share * (BASE + COVERAGE * coverage + SAMPLE * sample)
+        topic = max(self._topicality(intent, said, custom), 0.5 if cued else 0.0)
+        # An atypical word only costs when unknown words surround it ("order candy").
+        confidence *= max(TOPIC_FLOOR, 1 - (1 - topic) * (1 - coverage) * 2)
         return Match(round(confidence, 4), {span.slot: span.value for span in spans})
 
-    def _known(self, t, vocab):
+    def _topicality(self, intent, said, custom) -> float:
+        """Whether what was said is what the intent is about: the most typical term said (or a
+        custom slot value), against the intent's most typical term. "I'd like to order candy"
+        says "order" (one of two OrderFlowers samples) but not "flowers" (both): Lex falls
+        back, as its FallbackIntent guide shows with that very example."""
+        if custom:
+            return 1.0
+        shares = self.shares.get(intent.name, {})
+        top = max(shares.values(), default=0.0)
+        return max((shares[t] for t in said), default=0.0) / top if top else 0.0
+
+    def _terms(self, words):
+        """Content terms; a word the bot does not know may be two it does ('birthstone')."""
+        terms = []
+        for word in words:
+            whole = content_terms([word])
+            if not whole or whole[0] in self.idf or len(word) < 7:
+                terms += whole
+                continue
+            split = next(([term(word[:i]), term(word[i:])] for i in range(3, len(word) - 2)
+                          if term(word[:i]) in self.idf and term(word[i:]) in self.idf), None)
+            terms += split or whole
+        return terms
+
+    def _known(self, t, weights):
         """(the term as the bot knows it, how alike), preferring this intent's own terms."""
-        if t in vocab or t in self.idf:
+        if t in self.idf:
             return t, 1.0
-        if len(t) < 4 or not self.idf:
+        if len(t) < 5 or not self.idf:
             return None, 0.0
-        for pool in (vocab, self.all_terms):
-            best = process.extractOne(t, pool, scorer=fuzz.ratio, score_cutoff=FUZZY_TERM)
+        edits = 1 if len(t) < 8 else 2
+        for pool in (tuple(weights), self.all_terms):
+            best = process.extractOne(t, pool, scorer=Levenshtein.distance, score_cutoff=edits)
             if best:
-                return best[0], best[1] / 100
+                return best[0], 1 - best[1] / max(len(t), len(best[0]))
         return None, 0.0
 
-    def _sample_share(self, terms, template, said, filled):
-        """How much of one sample the caller said: its terms' weight, its placeholders filled."""
+    def _sample_share(self, weights, terms, template, said, filled, custom):
+        """How much of one sample the caller said: its terms' weight, its placeholders filled;
+        a custom slot value said counts like a word of the sample (it names what is wanted)."""
         names = set(template.slot_names)
-        weight = sum(self.idf.get(t, self.typical) for t in terms) + self.typical * len(names)
-        if weight == 0:
-            return 0.0
-        got = sum(self.idf.get(t, self.typical) for t in terms if t in said)
+        weight = sum(weights.get(t, self.typical) for t in terms) + self.typical * len(names)
+        got = sum(weights.get(t, self.typical) for t in terms if t in said)
         got += self.typical * len(names & filled)
-        return got / weight
+        extra = self.typical * max(0, custom - len(names & filled))
+        return (got + extra) / (weight + extra) if weight + extra else 0.0
 
     def _spans(self, intent, words, reader):
         """Slot values said in free text: longest first, custom values before built-ins, one
@@ -235,16 +297,22 @@ class IntentModel:
                         cued = cue in self.cues.get(intent.name, {}).get(slot.name, ())
                         candidates.append((-(end - begin), slot.type.builtin is not None,
                                            not cued, slot.priority, begin, slot.name,
-                                           resolved[1], end))
+                                           resolved[1], end, cued))
                         break
         spans, used, taken = [], set(), set()
-        for *_, begin, name, value, end in sorted(candidates):
+        for *_, begin, name, value, end, cued in sorted(candidates):
             if name in taken or used & set(range(begin, end)):
                 continue
-            spans.append(_Span(begin, end, name, value, intent.slots[name].type.builtin is None))
+            spans.append(_Span(begin, end, name, value, intent.slots[name].type.builtin is None,
+                               cued))
             taken.add(name)
             used |= set(range(begin, end))
         return spans
+
+
+def _share_of(t, samples) -> float:
+    """The share of an intent's samples that use the term."""
+    return sum(t in terms for _, terms in samples) / len(samples) if samples else 0.0
 
 
 def _slot_cues(intent: Intent) -> dict[str, set[str]]:
@@ -271,17 +339,24 @@ def interpret(model: IntentModel, intents: list[Intent], heard: str, threshold: 
     found = []
     for order, intent in enumerate(i for i in intents if not i.is_fallback):
         by_words = model.score(intent, words, reader)
-        by_sample = best_match(intent.templates, heard, intent.slots, needed, reader)
+        by_sample, template = best_sample(intent.templates, heard, intent.slots, needed, reader)
         best = by_words
         if by_sample:
-            as_confidence = Match(round(similarity_confidence(by_sample.score), 4),
+            filled = bool(by_sample.slots) and set(template.slot_names) <= set(by_sample.slots)
+            as_confidence = Match(round(similarity_confidence(by_sample.score, filled), 4),
                                   by_sample.slots)
-            if as_confidence.beats(best) or (best and as_confidence.score == best.score):
-                best = Match(as_confidence.score,
-                             {**(by_words.slots if by_words else {}), **by_sample.slots})
+            best = _together(by_words, as_confidence)
         if best:
             found.append((-best.score, order, Interpretation(intent, best.score, best.slots)))
     return [item for *_, item in sorted(found, key=lambda x: (x[0], x[1]))]
+
+
+def _together(by_words: Match | None, by_sample: Match) -> Match:
+    """The more confident reading, with the slot values both found (the winner's first)."""
+    if by_words is None:
+        return by_sample
+    first, second = (by_sample, by_words) if by_sample.beats(by_words) else (by_words, by_sample)
+    return Match(first.score, {**second.slots, **first.slots})
 
 
 def read_slot(intent: Intent, slot: Slot, heard: str, needed: float, context: Context):

@@ -18,7 +18,7 @@ in into is it its ive just kind let lets like may maybe me might mine more most 
 myself need needs now of off ok okay on one or our ours out please pls really right shall she
 should so some something sort than that thats the their them then there these they thing this
 those to too uh um umm up us very want wanna wants was we well were what whats when where which
-who why will with would wondering yeah you youd your yours actually hey hmm oh
+who why will with would wondering yeah you youd your yours actually hmm tell know give
 """.split())
 
 # Everyday customer-service words that callers swap freely. The first word of a group names it.
@@ -28,7 +28,7 @@ SYNONYM_GROUPS = [
     "book reserve reservation booking",
     "cancel cancellation delete terminate",
     "change modify update alter adjust amend edit switch reschedule",
-    "check view see look review show",
+    "check view look review",
     "buy purchase order",
     "price cost fee charge rate",
     "pay payment",
