@@ -83,6 +83,19 @@ class Reader:
         self.context = context
         self._cache = {}
 
+    def spans(self, slot: Slot, words, needed):
+        """Every (begin, end, phrase, value, score) of `words` that reads as the slot's type."""
+        key = ("spans", slot.type.name, words, needed)
+        if key not in self._cache:
+            found = []
+            for begin in range(len(words)):
+                for end in range(begin + 1, min(len(words), begin + slot.type.max_words) + 1):
+                    resolved = self.resolve(slot, words[begin:end], needed=needed)
+                    if resolved is not None and resolved[2] >= needed:
+                        found.append((begin, end, *resolved))
+            self._cache[key] = found
+        return self._cache[key]
+
     def resolve(self, slot: Slot, words, free_text=False, needed=0.0):
         key = (slot.type.name, words, free_text, needed)
         if key not in self._cache:
@@ -120,15 +133,10 @@ def _readings(parts, words, start, slots, needed, reader):
         for pieces, values, scores in _readings(rest, words, start, slots, needed, reader):
             yield [value] + pieces, values, scores
         return
-    slot = slots[value]
     # An empty placeholder: the carrier phrase alone names the intent, the slot is asked later.
     yield from _readings(rest, words, start, slots, needed, reader)
-    for begin in range(start, len(words)):
-        for end in range(begin + 1, min(len(words), begin + slot.type.max_words) + 1):
-            resolved = reader.resolve(slot, words[begin:end], needed=needed)
-            if resolved is None or resolved[2] < needed:
-                continue
-            phrase, canonical, score = resolved
+    for begin, end, phrase, canonical, score in reader.spans(slots[value], words, needed):
+        if begin >= start:
             for pieces, values, scores in _readings(rest, words, end, slots, needed, reader):
                 yield [phrase] + pieces, {value: canonical, **values}, [score] + scores
 
