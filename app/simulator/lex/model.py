@@ -50,6 +50,10 @@ class SlotType:
         text = " ".join(words)
         cutoff = max(needed, FREE_TEXT_SIMILARITY if free_text else 0.0) * 100
         best = process.extractOne(text, self.phrases, scorer=fuzz.ratio, score_cutoff=cutoff)
+        singular = " ".join(w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words)
+        if best is None and singular != text:       # "fords" for the value "Ford"
+            best = process.extractOne(singular, self.phrases, scorer=fuzz.ratio,
+                                      score_cutoff=cutoff)
         if best is None:
             return None
         phrase, score, index = best

@@ -19,6 +19,7 @@ myself need needs now of off ok okay on one or our ours out please pls really ri
 should so some something sort than that thats the their them then there these they thing this
 those to too uh um umm up us very want wanna wants was we well were what whats when where which
 who why will with would wondering yeah you youd your yours actually hmm tell know give
+never still already ever yet even only just
 """.split())
 
 # Everyday customer-service words that callers swap freely. The first word of a group names it.
@@ -29,7 +30,7 @@ SYNONYM_GROUPS = [
     "cancel cancellation delete terminate",
     "change modify update alter adjust amend edit switch reschedule",
     "check view look review",
-    "buy purchase order",
+    "buy purchase order sell",
     "price cost fee charge rate",
     "pay payment",
     "bill invoice statement",
@@ -53,6 +54,8 @@ SYNONYM_GROUPS = [
     "hours open opening",
     "refund reimburse reimbursement",
     "deliver delivery shipping ship",
+    "weather forecast rain snow temperature sunny",
+    "authenticate authentication verify verification identify login log sign signin logon",
 ]
 
 
