@@ -119,6 +119,9 @@ def test_a_first_name_answer_with_carrier_words_fills_and_a_non_name_is_asked_ag
     replies = [session.turn(u) for u in ("hello", "it's reservation", "my name is Sarah")]
     assert [(r.state, r.slots) for r in replies] == [
         ("ElicitSlot", {}), ("ElicitSlot", {}), ("Fulfilled", {"Name": "Sarah"})]
+    session = make_bot(NAMES).new_session(today=TODAY)
+    assert [r.slots for r in (session.turn("hello"), session.turn("Sarah Connor here"))] == [
+        {}, {"Name": "Sarah"}]
 
 
 def test_dates_resolve_against_the_call_date():

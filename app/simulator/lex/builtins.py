@@ -491,6 +491,12 @@ RESOLVERS = {
 RESOLVERS["AMAZON.FOUR_DIGIT_NUMBER"] = RESOLVERS["AMAZON.NUMBER"]
 
 
+def is_strict(kind: str | None) -> bool:
+    """Whether the type's values are recognizable on their own (a date, a known name), unlike
+    a custom value or an alphanumeric, which could be any word."""
+    return kind in RESOLVERS and kind != "AMAZON.ALPHANUMERIC"
+
+
 def resolve_builtin(kind: str, words, context: Context, free_text: bool = False):
     """The value Lex reports for `words` as built-in type `kind`, or None.
 

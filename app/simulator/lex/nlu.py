@@ -29,7 +29,7 @@ from functools import cached_property
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
-from app.simulator.lex.builtins import Context
+from app.simulator.lex.builtins import Context, is_strict
 from app.simulator.lex.model import Intent, Slot, Template
 from app.simulator.lex.words import STOPWORDS, content_terms, term
 
@@ -371,8 +371,9 @@ def read_slot(intent: Intent, slot: Slot, heard: str, needed: float, context: Co
     """The value of `slot` in an answer to its prompt, or None.
 
     The answer may be the bare value, a sample of the slot or the intent, or a sentence around
-    the value ("it is 1 2 3 4"): then every other word must be a carrier word or a word of the
-    intent's samples, so "my name is reservation" does not fill a first name.
+    the value ("it is 1 2 3 4"). A value of a type that is recognizable on its own (a number, a
+    date, a known name) is taken wherever it is ("john smith" fills a first name with John);
+    otherwise every other word must be a carrier word or a word of the intent's samples.
     """
     words = tuple(heard.split())
     reader = Reader(context)
@@ -388,6 +389,7 @@ def read_slot(intent: Intent, slot: Slot, heard: str, needed: float, context: Co
             if resolved is None or resolved[2] < needed:
                 continue
             others = words[:begin] + words[begin + length:]
-            if all(w in STOPWORDS or term(w) in known for w in others):
+            if is_strict(slot.type.builtin) or all(w in STOPWORDS or term(w) in known
+                                                   for w in others):
                 return {slot.name: resolved[1]}
     return None
