@@ -21,8 +21,7 @@ from pathlib import Path, PurePosixPath
 
 from app.errors import LexError
 from app.matching import normalize, strip_markup
-from app.simulator.lex.bot import DEFAULT_ABORT, DEFAULT_CLARIFICATION_ATTEMPTS, \
-    DEFAULT_CONFIDENCE_THRESHOLD
+from app.simulator.lex.bot import DEFAULT_CLARIFICATION_ATTEMPTS, DEFAULT_CONFIDENCE_THRESHOLD
 from app.simulator.lex.model import Intent, Slot, SlotType, Template
 
 DEFAULT_SLOT_ATTEMPTS = 2
@@ -246,13 +245,12 @@ def _v1_from_resource(resource, where) -> dict:
     types = {t.name: t for t in slot_types}
     intents = [_v1_intent(i, types, where) for i in _need(resource, "intents", where, list)]
     clarify = resource.get("clarificationPrompt") or {}
-    abort = resource.get("abortStatement")
     return dict(
         name=_need(resource, "name", where, str), locale=resource.get("locale", "en-US"),
         intents={i.name: i for i in intents},
         confidence_threshold=_threshold(resource.get("nluIntentConfidenceThreshold"), where),
         clarification=_v1_message(clarify),
-        abort=_v1_message(abort) if abort is not None else DEFAULT_ABORT,
+        abort=_v1_message(resource.get("abortStatement")),
         clarification_attempts=int(clarify.get("maxAttempts", DEFAULT_CLARIFICATION_ATTEMPTS)),
         source=where, version="V1")
 
