@@ -248,3 +248,7 @@ def results(last, as_json, db):
         click.echo(f"{doc.get('startTimestamp', '')[:19]}  {doc['status']:<11}  "
                    f"{doc.get('passedSteps', 0)}/{doc.get('totalSteps', 0)}  {doc.get('suite', '')}"
                    f"  {doc.get('target') or ''}")
+
+
+from app.simulator.lex.command import lex_command  # noqa: E402
+cli.add_command(lex_command)

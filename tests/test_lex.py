@@ -190,13 +190,17 @@ def test_v2_slot_retries_exhausted_resolve_to_the_fallback_intent(v2_bot):
         ("Fulfilled", "FallbackIntent")]
 
 
-def test_v2_no_match_clarifies_then_resolves_to_the_fallback_intent(v2_bot):
-    replies = talk(v2_bot, "pizza", None, "weather")
+def test_v2_has_no_clarification_prompt_a_miss_goes_straight_to_fallback(v2_bot):
+    # Lex V2 has no bot-level clarification prompt: input it does not understand (or none)
+    # matches AMAZON.FallbackIntent at once, which Connect takes as the no-match branch.
+    replies = talk(v2_bot, "pizza", None, "weather", "check my balance")
     assert [(r.state, r.message, r.intent) for r in replies] == [
-        ("ElicitIntent", "Sorry, can you please repeat that?", None),
-        ("ElicitIntent", "Sorry, can you please repeat that?", None),
         ("Fulfilled", None, "FallbackIntent"),
+        ("Fulfilled", None, "FallbackIntent"),
+        ("Fulfilled", None, "FallbackIntent"),
+        ("ElicitSlot", "What is your account number?", "CheckBalance"),
     ]
+    assert v2_bot.clarification is None and v2_bot.version == "V2"
 
 
 def test_v2_loads_from_a_zip(tmp_path, v2_bot):
@@ -227,7 +231,7 @@ def test_v2_confidence_threshold_tightens_matching(tmp_path):
     strict = LexBot.load(folder)
     assert strict.min_score == 1.0
     assert talk(strict, "check my balance")[0].intent == "CheckBalance"
-    assert talk(strict, "check my balanse")[0].state == "ElicitIntent"
+    assert talk(strict, "check my balanse")[0].intent == "FallbackIntent"
     assert talk(LexBot.load(V2_FIXTURE), "check my balanse")[0].intent == "CheckBalance"
 
 
