@@ -259,8 +259,8 @@ def render_static_report(documents, title="IVR test results"):
         generated=datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S %Z"))
 
 
-def write_html_report(documents, path):
+def write_html_report(documents, path, title=None):
     """Write `render_static_report(documents)` to `path` (folders are created)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_static_report(documents), encoding="utf-8")
+    path.write_text(render_static_report(documents, **({"title": title} if title else {})), encoding="utf-8")
