@@ -19,11 +19,12 @@ PAYLOAD = "<script>alert(1)</script>"
 EXTERNAL = re.compile(r"""(?:src|href|action)\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
 
 
-def run_suites(store, paths, noise="off"):
+def run_suites(store, paths, noise="off", invocation=None):
     """Run suite files offline against their targets (the sample flow by default); the docs."""
     suites, errors = load_suites([str(p) for p in paths])
     assert not errors, errors
-    jobs = [Job(suite, resolve_target(None, suite.target, None, None)) for suite in suites]
+    extra = {"invocation": invocation} if invocation else {}
+    jobs = [Job(suite, resolve_target(None, suite.target, None, None), extra=extra) for suite in suites]
     return OfflineRunner(store, noise=noise).run(jobs).documents
 
 
@@ -204,8 +205,9 @@ def test_static_report_is_one_self_contained_page(dash, tmp_path):
     report = render_static_report(docs)
     assert "<style>" in report and 'rel="stylesheet"' not in report
     assert not EXTERNAL.search(report)
-    for doc in docs:
-        assert f'id="run-{doc["unique_id"]}"' in report and f'href="#run-{doc["unique_id"]}"' in report
+    for doc in docs:        # every run collapsed; the failed ones linked from the failures table
+        assert f'<details class="run" id="run-{doc["unique_id"]}">' in report
+        assert (f'href="#run-{doc["unique_id"]}"' in report) == (doc["status"] != "complete")
     failing = dash.docs["examples/failing/wrong_greeting.json"]["results"][0]
     assert html.escape(failing["actualResult"]) in report
     path = tmp_path / "out" / "report.html"
