@@ -23,7 +23,8 @@ TARGET = ["--ivr-target", str(ROOT / "aws-connect-contact-flows"), "--ivr-lex-bo
 
 
 def pytest_run(cwd, *args):
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "IVR_TARGET", "RESULTS_DB")}
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTEST_ADDOPTS", "RESULTS_DB") and not k.startswith("IVR_")}
     env["PYTHONPATH"] = str(ROOT)
     quiet_plugins = ["-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:benchmark"]
     done = subprocess.run([sys.executable, "-m", "pytest", *quiet_plugins, "-p", "app.pytest_plugin", *args],
@@ -108,3 +109,16 @@ def test_the_readme_command_runs_the_samples_with_the_default_flow(tmp_path):
     code, out = pytest_run(ROOT, "testSuite/", "-q", "--ivr-db", str(tmp_path / "db.json"))
     assert code == 0, out
     assert f"{len(SAMPLES)} passed" in out
+
+
+def test_the_project_file_and_the_hours_option(tmp_path):
+    """The plugin reads ivr-test.toml (hours closed fails the support suite) and
+    --ivr-hours beats it; the suites folder comes from the project file."""
+    support = ROOT / "testSuite" / "supportTransfer.json"
+    copy_suites(tmp_path, support)
+    (tmp_path / "ivr-test.toml").write_text(f'suites = "testSuite"\nhours = "closed"\ntarget = "{TARGET[1]}"\n'
+                                            f'lex-bot = "{TARGET[3]}"\nresults = "db.json"\n')
+    code, out = pytest_run(tmp_path, "-q")
+    assert code == 1 and "1 failed" in out, out
+    code, out = pytest_run(tmp_path, "-q", "--ivr-hours", "open")
+    assert code == 0 and "1 passed" in out, out
