@@ -102,6 +102,13 @@ def test_ivr_test_runs_the_project_from_a_subfolder(installed, project):
     assert f"ivr suites/{SAMPLES[0].name}::step 1" in names, "suites named from the project's folder"
     assert str(project / "call flows" / "SalesIVR.json") in done.out or "call flows/SalesIVR.json" in done.out
 
+    empty = project.parent / "empty"
+    empty.mkdir(exist_ok=True)
+    bundled = sh([str(installed / "ivr-test"), "-q"], cwd=empty)
+    assert bundled.code == 0, bundled.out
+    assert "running the bundled sample suites" in bundled.out and f"suites: {len(SAMPLES)} passed" in bundled.out
+    assert (empty / "results" / "db.json").exists()
+
     typo = sh([str(installed / "ivr-test"), "run", "--concurrency", "0"], cwd=project)
     assert typo.code == 2 and typo.out.count("\n") == 1 and "Traceback" not in typo.out
 
@@ -122,3 +129,10 @@ def test_pytest_options_with_a_path_holding_a_space_and_a_failing_hours_setting(
     done = sh(["bash", "-c", command], cwd=project)
     assert done.code == 1, done.out
     assert "1 failed" in done.out and "support" in done.out
+
+
+def test_pyproject_dependencies_match_requirements_txt():
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    required = [line.strip() for line in (ROOT / "requirements.txt").read_text().splitlines()
+                if line.strip() and not line.startswith("#")]
+    assert sorted(declared, key=str.lower) == sorted(required, key=str.lower)
