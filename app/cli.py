@@ -45,6 +45,12 @@ def settings_or_exit():
     return setup().settings
 
 
+def warn_empty_folders(paths):
+    """A folder named for suites that holds none is said, not silently skipped."""
+    for folder in missing_folders(paths):
+        click.echo(f"warning: {folder}: no suite files (*.json) in this folder", err=True)
+
+
 def echo_errors(errors):
     for error in errors:
         for message in getattr(error, "messages", None) or [str(error)]:
@@ -128,7 +134,7 @@ def run(suites, target, lex_bot, concurrency, seed, noise, hours, lambda_respons
     if source == "bundled sample":
         click.echo(f"no testSuite/ here and no project file: running the bundled sample suites", err=True)
     loaded, errors = invocation.load(paths)
-    errors += [SuiteError(f"{folder}: no suite files (*.json) in this folder") for folder in missing_folders(paths)]
+    warn_empty_folders(paths)
     if not loaded and not errors:
         fail(f"no suite files found in {', '.join(map(str, paths))}")
     try:
@@ -221,12 +227,10 @@ def serve(host, port, suite_paths, db):
     settings = invocation.settings
     paths, _ = invocation.suite_paths(suite_paths)
     loaded, errors = invocation.load(paths)
-    errors += [SuiteError(f"{folder}: no suite files (*.json) in this folder") for folder in missing_folders(paths)]
+    warn_empty_folders(paths)
     if errors:
         echo_errors(errors)
         fail(f"not serving: {len(errors)} suite file(s) could not be loaded (python main.py validate)")
-    if not loaded:
-        fail(f"no suite files found in {', '.join(map(str, paths))}")
     port = port or settings["PORT"]
     store = open_store(invocation.results_path(db))
     try:
@@ -264,7 +268,7 @@ def validate(paths):
     paths, _ = invocation.suite_paths(paths)
     from app.suite import load_suites
     loaded, errors = load_suites(paths)
-    errors += [SuiteError(f"{folder}: no suite files (*.json) in this folder") for folder in missing_folders(paths)]
+    warn_empty_folders(paths)
     for suite in loaded:
         click.echo(f"ok  {suite.path} ({len(suite.steps)} steps)")
     echo_errors(errors)

@@ -85,7 +85,7 @@ def load_suite(path):
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        reason = "no such file" if isinstance(exc, FileNotFoundError) else exc
+        reason = "no such file or folder" if isinstance(exc, FileNotFoundError) else exc
         raise SuiteError(f"{name}: cannot read file: {reason}") from None
     try:
         data = json.loads(text)
