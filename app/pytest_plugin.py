@@ -44,6 +44,13 @@ def pytest_addoption(parser):
     parser.addini("ivr_suites", type="paths", help="Folders (or files) whose JSON suites are collected.")
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config, parser, args):
+    """`--ivr-target /some/path`: pytest read the path as a test path when choosing its ini file."""
+    from app.pytest_rootdir import redetermine
+    redetermine(early_config, parser, args)
+
+
 def pytest_collect_file(file_path, parent):
     if file_path.suffix == ".json" and wanted(file_path, parent.config):
         return SuiteFile.from_parent(parent, path=file_path)

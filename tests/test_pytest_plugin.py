@@ -122,3 +122,28 @@ def test_the_project_file_and_the_hours_option(tmp_path):
     assert code == 1 and "1 failed" in out, out
     code, out = pytest_run(tmp_path, "-q", "--ivr-hours", "open")
     assert code == 0 and "1 passed" in out, out
+
+
+def test_the_entry_point_module_lives_beside_a_projects_own_app_package(tmp_path):
+    """A project with its own `app` package (first on sys.path, imported by its conftest):
+    loaded through `ivr_test_pytest` (the pytest11 entry point), our plugin neither shadows
+    theirs nor is shadowed by it. Loaded as `app.pytest_plugin`, theirs would hide ours.
+    `--ivr-target PATH` (a separate argument, outside this folder, below another pytest.ini)
+    must not make pytest read that other ini: the suites come from this one's `ivr_suites`."""
+    copy_suites(tmp_path, SAMPLES[0])
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text('WHOSE = "theirs"\n')
+    (tmp_path / "conftest.py").write_text("import app\n")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_theirs.py").write_text(
+        "import app\nimport app as again\n\n\ndef test_theirs():\n    assert app.WHOSE == again.WHOSE == 'theirs'\n")
+    (tmp_path / "pytest.ini").write_text("[pytest]\ntestpaths = tests testSuite\nivr_suites = testSuite\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS",) and not k.startswith("IVR_")}
+    env["PYTHONPATH"] = str(ROOT)
+    args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--ivr-db", "db.json", *TARGET]
+    done = subprocess.run([*args, "-p", "ivr_test_pytest"], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0 and "2 passed" in done.stdout, done.stdout + done.stderr
+    shadowed = subprocess.run([*args, "-p", "app.pytest_plugin"], cwd=tmp_path, env=env, capture_output=True,
+                              text=True, timeout=120)
+    assert shadowed.returncode != 0 and "No module named 'app.pytest_plugin'" in shadowed.stdout + shadowed.stderr
