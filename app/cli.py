@@ -41,10 +41,6 @@ def setup():
         fail(str(exc))
 
 
-def settings_or_exit():
-    return setup().settings
-
-
 def warn_empty_folders(paths):
     """A folder named for suites that holds none is said, not silently skipped."""
     for folder in missing_folders(paths):
