@@ -1,5 +1,5 @@
 """The suite format as a JSON Schema (draft 2020-12), for editors: a suite that starts with
-`"$schema": "https://.../schema/suite.schema.json"` (or a local path to it) gets completion and
+`"$schema": "../schema/suite.schema.json"` (a path to the published copy) gets completion and
 checking as it is typed. `python main.py schema` prints it; `schema/suite.schema.json` is the
 published copy (tests/test_schema.py keeps the two equal and checks them against app/suite.py's
 validator on valid and broken suites).
@@ -15,7 +15,7 @@ from app.run_options import HOURS
 from app.simulator.recognizer import NOISE_MODES
 from app.suite import DEFAULT_TIMEOUT, MAX_TIMEOUT, STEP_KEYS, SUITE_KEYS
 
-SCHEMA_ID = "https://github.com/ivr-test/ivr-test/schema/suite.schema.json"
+SCHEMA_ID = "urn:ivr-test:suite-schema"   # no public URL yet: point "$schema" at the file
 ACTION_PATTERN = r"^(press=[0-9*#wW]+|say=.*\S.*|[Hh][Aa][Nn][Gg][Uu][Pp])$"
 PHRASE = {"type": "string", "pattern": r"\S"}
 
