@@ -244,27 +244,14 @@ def serve(host, port, suite_paths, db):
         if not settings["TWILIO_AUTH_TOKEN"]:
             click.echo("warning: TWILIO_AUTH_TOKEN is not set, so requests are not signature-checked")
         signal.signal(signal.SIGTERM, stop_on_sigterm)
-        signal.signal(signal.SIGINT, stop_on_sigint)
-        server.run()
+        server.run()            # Ctrl-C is how a server is stopped: waitress returns, exit 0
     finally:
         store.close()
-    if STOPPED_BY["signal"] == signal.SIGINT:
-        click.echo("\ninterrupted", err=True)
-        sys.exit(EXIT_INTERRUPTED)
-
-
-STOPPED_BY = {"signal": None}
 
 
 def stop_on_sigterm(signum, frame):
     """SIGTERM's default skips `finally`; exit normally so the results store is written."""
     raise SystemExit(0)
-
-
-def stop_on_sigint(signum, frame):
-    """Ctrl-C: waitress stops quietly on KeyboardInterrupt; remember it to exit 130."""
-    STOPPED_BY["signal"] = signum
-    raise KeyboardInterrupt
 
 
 # ── validate, schema ────────────────────────────────────────────────────────────────────────

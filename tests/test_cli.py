@@ -162,24 +162,3 @@ def test_run_html_is_this_invocation_and_report_selects_by_invocation(invoke, tm
     assert last.read_text().count('<details class="run"') == 2
     result = invoke("report", "--html", str(last), "--invocation", "nope", "--db", str(invoke.db))
     assert result.exit_code == 2 and "no runs of invocation 'nope'" in result.output
-
-
-def test_serve_interrupted_with_ctrl_c_exits_130_and_keeps_the_results(tmp_path):
-    import signal
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    from bench._util import free_port
-    root = Path(__file__).resolve().parent.parent
-    db = tmp_path / "db.json"
-    server = subprocess.Popen([sys.executable, "main.py", "serve", "--port", str(free_port()), "--db", str(db)],
-                              cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        assert "suite(s) queued" in server.stdout.readline()
-        server.send_signal(signal.SIGINT)
-        out, _ = server.communicate(timeout=30)
-    finally:
-        server.kill()
-    assert server.returncode == 130 and "interrupted" in out and "Traceback" not in out, out
-    assert len(json.loads(db.read_text())["_default"]) >= 5, "the queued runs were written"
