@@ -1,15 +1,19 @@
 """The results dashboard: runs a person can read in a browser, and the same as one HTML file.
 
-`/` lists the runs newest first (filter with `?status=` and `?suite=`), with pass/fail counts;
-`/runs/<id>` shows one run: each step's expected vs heard, score, action and timings, the call as
-an `IVR:`/`Caller:` transcript, and the flow coverage the run reached.
+`/` lists the runs newest first, grouped by invocation (one `ivr-test run`, one pytest session),
+each failed run with the reason it stopped (and the step's word diff when it has one), above a
+pass/fail trend per suite over its last runs; filter with `?status=`, `?suite=` and
+`?invocation=`. `/runs/<id>` shows one run: each step's expected vs heard, score, action and
+timings, the call as an `IVR:`/`Caller:` transcript, and the flow coverage the run reached.
 
 It only reads the results store (GET only) and loads nothing from elsewhere: the stylesheet is
 served from `app/static/`, there is no script at all, and a Content-Security-Policy says so, so
 a transcript that contains markup stays text (Jinja escapes every value as well).
 `render_static_report()` renders the same templates into one self-contained page (inline CSS)
-for `python main.py report --html FILE`, which can be mailed or attached to a CI build.
+for `run --html FILE` and `report --html FILE`, which can be mailed or attached to a CI build:
+a summary and the failures first, then every run collapsed (`<details>`), failed ones first.
 """
+import json
 from datetime import datetime
 from pathlib import Path
 
@@ -23,6 +27,7 @@ HERE = Path(__file__).parent
 TEMPLATES, STATIC = HERE / "templates", HERE / "static"
 STYLESHEET = "dashboard.css"
 DEFAULT_LIMIT, MAX_LIMIT = 200, 5000
+TREND_LENGTH = 20           # runs per suite in the trend
 STATUSES = ("complete", "failed", "error", "busy", "no-answer", "canceled", "stalled", "interrupted",
             "in-progress", "queued")
 STATUS_KIND = {"complete": "pass", "failed": "fail", "busy": "fail", "no-answer": "fail",
@@ -50,13 +55,18 @@ def register(app):
 def index():
     """The runs, newest first, filtered by `status` and `suite`, with counts of what they show."""
     status, suite = request.args.get("status", ""), request.args.get("suite", "")
+    invocation = request.args.get("invocation", "")
     limit = parse_limit(request.args.get("limit"))
     runs = store().summaries()
-    shown = filter_runs(runs, status, suite)
-    return render_template("dashboard/index.html", **page_links(), runs=[summary(d) for d in shown[:limit]],
-                           total=len(shown), limit=limit, counts=counts(shown),
+    shown = filter_runs(runs, status, suite, invocation)
+    rows = [with_failure(summary(d), store().get) for d in shown[:limit]]
+    return render_template("dashboard/index.html", **page_links(), groups=by_invocation(rows),
+                           shown=len(rows), total=len(shown), limit=limit, counts=counts(shown),
+                           trends=suite_trends(filter_runs(runs, suite=suite, invocation=invocation)),
                            statuses=status_choices(runs), suites=suite_choices(runs),
-                           status=status, suite=suite, run_href=run_href)
+                           status=status, suite=suite, invocation=invocation, run_href=run_href,
+                           invocation_href=lambda key: url_for("dashboard.index", invocation=key),
+                           trend_length=TREND_LENGTH)
 
 
 @bp.get("/runs/<run_id>")
@@ -105,11 +115,48 @@ def parse_limit(text):
 
 # ── the runs list ───────────────────────────────────────────────────────────────────────────
 
-def filter_runs(docs, status="", suite=""):
-    """Runs with this exact status, and whose suite name or file is `suite` (empty: any)."""
+def filter_runs(docs, status="", suite="", invocation=""):
+    """Runs with this exact status, whose suite name or file is `suite`, of this invocation
+    (empty: any)."""
     return [doc for doc in docs
             if (not status or doc.get("status") == status)
-            and (not suite or suite in (doc.get("suite"), doc.get("file")))]
+            and (not suite or suite in (doc.get("suite"), doc.get("file")))
+            and (not invocation or doc.get("invocation") == invocation)]
+
+
+def by_invocation(rows):
+    """Rows grouped by the invocation that ran them, newest group first (rows keep their
+    order); runs stored before invocations had ids form one group of their own."""
+    groups = {}
+    for row in rows:
+        key = row["invocation"] or ""
+        if key not in groups:
+            groups[key] = {"id": key, "started": row["started"], "runs": []}
+        groups[key]["runs"].append(row)
+    for group in groups.values():
+        group["counts"] = counts(group["runs"])
+        targets = {row["target"] for row in group["runs"]}
+        group["target"] = targets.pop() if len(targets) == 1 else None    # said once, in the header
+    return list(groups.values())
+
+
+def suite_trends(docs, length=TREND_LENGTH):
+    """Per suite file, its last `length` finished runs oldest to newest, and how many passed:
+    a suite that flips between pass and fail shows it at a glance."""
+    trends = {}
+    for doc in docs:                                   # newest first
+        if STATUS_KIND.get(doc.get("status")) == "running":
+            continue
+        key = doc.get("file") or doc.get("suite") or ""
+        runs = trends.setdefault(key, {"suite": doc.get("suite") or key, "file": key, "runs": []})["runs"]
+        if len(runs) < length:
+            runs.append({"id": doc.get("unique_id"), "kind": STATUS_KIND.get(doc.get("status"), "error"),
+                         "title": f"{display_time(doc.get('startTimestamp'))}: {doc.get('status')}"})
+    for trend in trends.values():
+        trend["runs"].reverse()
+        trend["passed"] = sum(run["kind"] == "pass" for run in trend["runs"])
+        trend["last_kind"] = trend["runs"][-1]["kind"]
+    return sorted(trends.values(), key=lambda t: (t["last_kind"] == "pass", t["suite"].lower()))
 
 
 def counts(docs):
@@ -132,11 +179,39 @@ def summary(doc):
     """One row of the runs list."""
     return {"id": doc.get("unique_id"), "suite": doc.get("suite") or doc.get("file") or "(unnamed)",
             "file": doc.get("file"), "target": doc.get("target"), "status": doc.get("status"),
+            "invocation": doc.get("invocation"), "failure": None,
             "kind": STATUS_KIND.get(doc.get("status"), "error"),
             "started": display_time(doc.get("startTimestamp")),
             "steps": f"{doc.get('passedSteps', 0)}/{doc.get('totalSteps', 0)}",
             "outcome": doc.get("ivrOutcome") or doc.get("endReason") or "",
             "duration": f"{run_seconds(doc):.1f} s" if doc.get("endTimeStamp") else ""}
+
+
+def with_failure(row, get_run):
+    """The row with why its run did not pass (read from the full run, only for those)."""
+    if row["kind"] in ("fail", "error"):
+        doc = get_run(row["id"])
+        row["failure"] = failure_reason(doc) if doc else None
+    return row
+
+
+def failure_reason(doc):
+    """Where and why a run stopped: `step 2: no-match: expected ...; heard ...`, with the
+    step's word diff and the rule that judged it when the result carries them."""
+    for number, (outcome, result, message) in enumerate(step_outcomes(doc), 1):
+        if outcome in ("failure", "error"):
+            result = result or {}
+            return {"text": f"step {number}: {message}", "diff": show(result.get("diff")),
+                    "rule": show(result.get("rule"))}
+    reason = doc.get("endReason") or doc.get("status")
+    return {"text": reason, "diff": None, "rule": None} if reason else None
+
+
+def show(value):
+    """A stored value as text for the page (a diff may be a string or structured)."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
 
 
 # ── one run ─────────────────────────────────────────────────────────────────────────────────
@@ -248,20 +323,24 @@ def display_time(text):
 # ── the static report ───────────────────────────────────────────────────────────────────────
 
 def render_static_report(documents, title="IVR test results"):
-    """The runs list and every run's page as one self-contained HTML page (inline CSS, no links
-    outside the page), rendered from the dashboard's own templates without a Flask app."""
+    """The runs as one self-contained HTML page (inline CSS, no links outside the page),
+    rendered from the dashboard's own templates without a Flask app: counts and the failures
+    first, then every run collapsed, failed ones first, so a page of many runs stays short."""
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                       trim_blocks=True, lstrip_blocks=True)
-    docs = list(documents)
+    docs = sorted(documents, key=lambda d: STATUS_KIND.get(d.get("status"), "error") == "pass")
+    by_id = {d.get("unique_id"): d for d in docs}
+    rows = [with_failure(summary(d), by_id.get) for d in docs]
     return env.get_template("dashboard/report.html").render(
         title=title, inline_css=(STATIC / STYLESHEET).read_text(encoding="utf-8"), css_href=None,
-        home_href="#top", runs=[summary(d) for d in docs], details=[run_view(d) for d in docs],
-        counts=counts(docs), total=len(docs), limit=len(docs), run_href=lambda row: f"#run-{row['id']}",
+        home_href="#top", groups=by_invocation(rows), failures=[r for r in rows if r["failure"]],
+        details=[run_view(d) for d in docs], counts=counts(docs), total=len(docs), shown=len(docs),
+        run_href=lambda row: f"#run-{row['id']}",
         generated=datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S %Z"))
 
 
-def write_html_report(documents, path):
+def write_html_report(documents, path, title=None):
     """Write `render_static_report(documents)` to `path` (folders are created)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_static_report(documents), encoding="utf-8")
+    path.write_text(render_static_report(documents, **({"title": title} if title else {})), encoding="utf-8")

@@ -11,7 +11,12 @@ class IvrTestError(Exception):
 
 
 class SuiteError(IvrTestError):
-    """A suite file is unreadable or breaks the format; the message names file, step and field."""
+    """A suite file is unreadable or breaks the format; each message names file, step and field.
+    Built from one message or a list of them (`messages`), one per line in `str()`."""
+
+    def __init__(self, messages):
+        self.messages = [messages] if isinstance(messages, str) else list(messages)
+        super().__init__("\n".join(self.messages))
 
 
 class FlowError(IvrTestError):

@@ -11,16 +11,21 @@ One run (one suite file played as one call) is one `<testsuite>`; each step is a
   or that stopped for reasons that are not the IVR's (`interrupted`, `stalled`) is an `<error>`,
   on the step it was at;
 - steps after the one where the run stopped were never tried, so they are `<skipped>`.
+
+Names are stable: a testcase is `FILE::step N` (`testSuite/sales.json::step 2`), never the
+prompt text, so editing a prompt keeps the test's history in CI. Times are wall seconds, what CI
+dashboards compare between builds: a testsuite's is the call's wall time, a testcase's its
+share of it in proportion to the step's simulated listening time. The simulated length of the
+call is the testsuite's `simulatedSeconds` property.
 """
 import json
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from app.report import describe_entry, duration_seconds, instruction
+from app.report import describe_entry, duration_seconds, instruction, wall_seconds
 
 ROOT_NAME = "ivr-tests"
-NAME_LIMIT = 80
 DEFAULT_STEP_TIMEOUT = 5
 NEVER_CONNECTED = ("busy", "no-answer", "canceled")
 NOT_THE_IVR = ("error", "interrupted", "stalled")
@@ -45,7 +50,7 @@ def junit_xml(documents):
         root.append(suite)
         for key in totals:
             totals[key] += int(suite.get(key))
-        seconds += run_seconds(doc)
+        seconds += wall_seconds(doc)
     root.attrib.update({key: str(value) for key, value in totals.items()})
     root.set("time", f"{seconds:.3f}")
     ET.indent(root)
@@ -61,7 +66,7 @@ def testsuite(doc):
         "name": clean(doc.get("suite") or doc.get("file") or doc.get("unique_id", "")),
         "tests": str(len(cases)), "failures": str(counts["failure"]),
         "errors": str(counts["error"]), "skipped": str(counts["skipped"]),
-        "time": f"{run_seconds(doc):.3f}", "timestamp": doc.get("startTimestamp") or "",
+        "time": f"{wall_seconds(doc):.3f}", "timestamp": doc.get("startTimestamp") or "",
         "id": doc.get("unique_id", ""), "file": clean(doc.get("file") or ""),
     })
     suite.append(properties(doc))
@@ -137,8 +142,8 @@ def testcase(doc, index, outcome):
     kind, result, message = outcome
     result = result or {}
     case = ET.Element("testcase", {
-        "classname": classname(doc), "name": case_name(doc, index + 1, result),
-        "time": f"{result.get('waited') or 0:.3f}",
+        "classname": classname(doc), "name": case_name(doc, index + 1),
+        "time": f"{step_wall_seconds(doc, result):.3f}",
     })
     if kind != "passed":
         detail = ET.SubElement(case, kind, message=clean(message))
@@ -164,10 +169,12 @@ def step_details(doc, number, result):
 
 def properties(doc):
     element = ET.Element("properties")
-    for key in ("unique_id", "status", "target", "endReason", "ivrOutcome", "mode", "seed",
+    for key in ("unique_id", "invocation", "status", "target", "endReason", "ivrOutcome", "mode", "seed",
                 "noise", "callSid", "passedSteps", "totalSteps"):
         if doc.get(key) is not None:
             ET.SubElement(element, "property", name=key, value=clean(str(doc[key])))
+    if duration_seconds(doc) is not None:
+        ET.SubElement(element, "property", name="simulatedSeconds", value=f"{duration_seconds(doc):.3f}")
     return element
 
 
@@ -186,12 +193,20 @@ def expected_text(result, doc, number):
     return " | ".join(json.dumps(p, ensure_ascii=False) for p in phrases or []) or "(anything)"
 
 
-def case_name(doc, number, result):
-    """`step 2: Who is your favorite programmer?`: the step and what it listens for."""
-    phrases = result.get("expected") or instruction(doc, number).get("expect") or []
-    first = phrases if isinstance(phrases, str) else (phrases[0] if phrases else "(anything)")
-    first = first if len(first) <= NAME_LIMIT else first[:NAME_LIMIT - 1] + "…"
-    return clean(f"step {number}: {first}")
+def case_name(doc, number):
+    """`testSuite/sales.json::step 2`: where the step is, not what it says, so that editing a
+    prompt does not rename the test in CI's history."""
+    where = (doc.get("file") or doc.get("suite") or doc.get("unique_id") or "suite").replace("\\", "/")
+    return clean(f"{where}::step {number}")
+
+
+def step_wall_seconds(doc, result):
+    """The step's share of the call's wall time, by its share of the simulated call (offline
+    calls interleave on one virtual clock, so a step's own wall time is not measurable)."""
+    simulated, waited = duration_seconds(doc), result.get("waited")
+    if not simulated or not isinstance(waited, (int, float)):
+        return 0.0
+    return wall_seconds(doc) * min(1.0, max(0.0, waited) / simulated)
 
 
 def classname(doc):

@@ -235,7 +235,7 @@ class LiveRunner:
         """Play every job; returns the run ids, in the order of `jobs`."""
         run_ids = []
         for job in jobs:
-            run_id = self.runs.create(job.suite, target=str(job.target), extra={"mode": "live"})
+            run_id = self.runs.create(job.suite, target=str(job.target), extra={"mode": "live", **job.extra})
             self._pending.append((run_id, job))
             run_ids.append(run_id)
         try:

@@ -1,10 +1,13 @@
 """pytest collects JSON suites as tests: one item per suite file, named after the file.
 
-Enable it with `python -m pytest -p app.pytest_plugin testSuite/` (or `pytest_plugins =
-["app.pytest_plugin"]` in a root conftest). CI users then get what they already know: `-k`,
-`--lf`, `--junitxml`, exit codes. Only JSON under paths the user points at is collected (paths
-on the command line, or the `ivr_suites` ini option), and from folders only files shaped like a
-suite, so flow exports and test fixtures stay out.
+Installed (`pip install .`), pytest loads it by itself through the `pytest11` entry point
+(`ivr_test_pytest`, which keeps it apart from a project's own `app` package); in a checkout,
+`python -m pytest -p app.pytest_plugin testSuite/`. CI users then get what they already know:
+`-k`, `--lf`, `--junitxml`, exit codes. Only JSON under paths the user points at is collected
+(paths on the command line, the `ivr_suites` ini option, or the project file's `suites`), and
+from folders only files shaped like a suite, so flow exports and test fixtures stay out.
+Settings come as for `ivr-test run` (app/invocation.py): --ivr-* options > suite > project
+file > environment > defaults.
 
 The first item to run plays every collected suite in one offline batch on one virtual clock
 (as `python main.py run` does: one app, each flow and bot loaded once); each item then reports
@@ -12,6 +15,7 @@ its own run. Failures print the step, expected vs heard and the score, never a t
 """
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -22,16 +26,30 @@ from app.report import (describe_entry, diff_text, expected_text, first_failure,
                         score_reason)
 
 RESULTS = pytest.StashKey()         # nodeid -> stored run, or the IvrTestError
+PROJECT = pytest.StashKey()         # the project file's settings
 OFFLINE = pytest.StashKey()         # the batch's OfflineResult, for the coverage summary
 
 
 def pytest_addoption(parser):
-    group = parser.getgroup("ivr", "IVR test suites (app.pytest_plugin)")
+    from app.run_options import HOURS
+    from app.simulator.recognizer import NOISE_MODES
+    group = parser.getgroup("ivr", "IVR test suites (ivr-test)")
     group.addoption("--ivr-target", help="Flow export, twiml:URL; overrides each suite's target.")
     group.addoption("--ivr-lex-bot", help="Lex bot export for the flow target.")
-    group.addoption("--ivr-seed", type=int, default=0, help="Seed of the offline recognizer's noise.")
-    group.addoption("--ivr-db", help="Results database (default RESULTS_DB or results/db.json).")
+    group.addoption("--ivr-seed", type=int, default=None, help="Seed of the offline recognizer's noise (default 0).")
+    group.addoption("--ivr-noise", choices=NOISE_MODES, default=None, help="Offline recognizer noise (default realistic).")
+    group.addoption("--ivr-hours", choices=HOURS, default=None, help="What CheckHoursOfOperation answers (default open).")
+    group.addoption("--ivr-lambda-responses", default=None,
+                    help="JSON file: Lambda function name or ARN -> the response it returns offline.")
+    group.addoption("--ivr-db", help="Results database (default: the project's, RESULTS_DB or results/db.json).")
     parser.addini("ivr_suites", type="paths", help="Folders (or files) whose JSON suites are collected.")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config, parser, args):
+    """`--ivr-target /some/path`: pytest read the path as a test path when choosing its ini file."""
+    from app.pytest_rootdir import redetermine
+    redetermine(early_config, parser, args)
 
 
 def pytest_collect_file(file_path, parent):
@@ -52,6 +70,7 @@ def suite_roots(config):
     """Paths the user pointed at: the `ivr_suites` ini option, and command-line arguments
     (not `testpaths`, so a plain `pytest` never wanders into JSON fixtures)."""
     roots = [Path(p).resolve() for p in config.getini("ivr_suites")]
+    roots += [Path(p).resolve() for p in project_of(config).get("suites") or []]
     if config.args_source == pytest.Config.ArgsSource.ARGS:
         base = config.invocation_params.dir
         roots += [(base / arg.split("::")[0]).resolve() for arg in config.args]
@@ -150,25 +169,38 @@ def batch_results(session):
     return session.config.stash[RESULTS]
 
 
+def project_of(config):
+    """The project file's settings for this session (an empty Project when none, or when it is
+    broken: `run_items` then reports the error on every item)."""
+    from app.project import Project, load_project
+    if PROJECT not in config.stash:
+        try:
+            config.stash[PROJECT] = load_project(config.invocation_params.dir)
+        except IvrTestError:
+            config.stash[PROJECT] = Project()
+    return config.stash[PROJECT]
+
+
 def run_items(items, config):
     """Load, resolve and run the suites offline; a bad file or target fails only its item,
     a bad setting fails them all with its message."""
-    from app.config import load_settings
+    from app.invocation import load_invocation
     from app.suite import load_suite
     try:
-        settings = load_settings()
+        invocation = load_invocation(config.invocation_params.dir)
     except IvrTestError as exc:
         return {item.nodeid: exc for item in items}
     results, jobs = {}, []
     for item in items:
         try:
             suite = load_suite(display_path(item.path))
-            jobs.append((item.nodeid, job_for(suite, config, settings["IVR_TARGET"])))
+            suite = replace(suite, path=invocation.suite_name(suite.path))
+            jobs.append((item.nodeid, job_for(suite, config, invocation)))
         except IvrTestError as exc:
             results[item.nodeid] = exc
     if jobs:
         try:
-            docs = run_offline([job for _, job in jobs], config, settings["RESULTS_DB"])
+            docs = run_offline([job for _, job in jobs], config, invocation)
         except IvrTestError as exc:
             docs = [exc] * len(jobs)
         results.update((nodeid, doc) for (nodeid, _), doc in zip(jobs, docs))
@@ -185,25 +217,29 @@ def display_path(path):
     return path if relative.startswith("..") else Path(relative)
 
 
-def job_for(suite, config, env_target):
-    """The suite's target resolved as the CLI does: --ivr-target, the suite's, IVR_TARGET, default."""
-    from app.runner import Job
-    from app.targets import resolve_target
-    target = resolve_target(config.getoption("ivr_target"), suite.target, env_target,
-                            config.getoption("ivr_lex_bot"))
-    if not target.offline:
-        raise IvrTestError(f"{suite.path}: target {target}: live calls are not run under pytest; "
-                           "use python main.py run")
-    return Job(suite, target)
+def job_for(suite, config, invocation):
+    """The suite's job resolved as the CLI does: --ivr-* options, the suite's own, the project
+    file, the environment, defaults."""
+    option = config.getoption
+    jobs, errors = invocation.jobs([suite], option("ivr_target"), option("ivr_lex_bot"),
+                                   hours=option("ivr_hours"), noise=option("ivr_noise"),
+                                   seed=option("ivr_seed"), lambda_responses=option("ivr_lambda_responses"))
+    if errors:
+        raise errors[0]
+    job = jobs[0]
+    if not job.target.offline:
+        raise IvrTestError(f"{suite.path}: target {job.target}: live calls are not run under pytest; "
+                           "use ivr-test run")
+    return job
 
 
-def run_offline(jobs, config, default_db):
+def run_offline(jobs, config, invocation):
     """One OfflineRunner for the whole batch, storing runs where the CLI does."""
     from app.runner import OfflineRunner
     from app.store import open_store
-    store = open_store(config.getoption("ivr_db") or default_db)
+    store = open_store(invocation.results_path(config.getoption("ivr_db")))
     try:
-        result = OfflineRunner(store, seed=config.getoption("ivr_seed")).run(jobs)
+        result = OfflineRunner(store, concurrency=invocation.concurrency()).run(jobs)
     finally:
         store.close()
     config.stash[OFFLINE] = result

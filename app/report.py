@@ -140,6 +140,16 @@ def duration_seconds(doc):
     return max(0.0, (end - start).total_seconds()) if start and end else None
 
 
+def wall_seconds(doc):
+    """How long the run took in real time: measured for offline calls (`wallSeconds`), the
+    timestamps' span for live ones (which are wall times); 0 when unknown."""
+    if isinstance(doc.get("wallSeconds"), (int, float)):
+        return max(0.0, float(doc["wallSeconds"]))
+    if doc.get("mode") == "offline" or isinstance(doc.get("virtualSeconds"), (int, float)):
+        return 0.0
+    return duration_seconds(doc) or 0.0
+
+
 def format_duration(seconds):
     if seconds is None:
         return "-"

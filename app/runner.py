@@ -29,6 +29,8 @@ MAX_EVENTS_PER_CALL = 20_000
 class Job:
     suite: object
     target: object
+    options: dict = field(default_factory=dict, compare=False)  # this suite's hours/noise/seed/lambda_responses
+    extra: dict = field(default_factory=dict, compare=False)    # keys stored with its run (e.g. invocation)
 
 
 @dataclass
@@ -51,13 +53,18 @@ class IvrFactory:
     def flow(self, path):
         return self.connect.flow(path)
 
-    def maker(self, target, suite=None):
-        """A function line -> IVR endpoint; loading errors surface here, before the call."""
+    def maker(self, target, suite=None, hours_open=None, lambda_responses=None):
+        """A function line -> IVR endpoint; loading errors surface here, before the call.
+
+        `hours_open` and `lambda_responses` are this job's run options (command line, project
+        file, environment); the suite's own call fields (app/simulator/connect_call.py) win."""
         if target.kind == "twiml":
             self._http = self._http or HttpFetcher(auth_token=twiml_auth_token())
             return lambda line: twiml_ivr(self.clock, line, self._http, target, suite, self.dial)
-        defaults = CallOptions(hours_open=self.hours_open, lex_bot=target.lex_bot,
-                               lambda_responses=self.lambda_responses)
+        defaults = CallOptions(
+            hours_open=self.hours_open if hours_open is None else hours_open,
+            lex_bot=target.lex_bot,
+            lambda_responses=self.lambda_responses if lambda_responses is None else lambda_responses)
         return self.connect.maker(target.value, options_for(suite, defaults))
 
     def close(self):
@@ -82,6 +89,8 @@ class OfflineRunner:
                                       token, max_call_seconds)
         self.ivrs = IvrFactory(self.clock, hours_open, lambda_responses, dial)
         self.coverage = {}
+        self._recognizers = {(noise, seed): self.network.recognizer}
+        self._started_wall = {}
         self._pending = deque()
         self._seen_paths = {}
         if reporter:
@@ -102,10 +111,14 @@ class OfflineRunner:
                              time.perf_counter() - wall, self.clock.now)
 
     def _prepare(self, job):
-        extra = {"seed": self.seed, "noise": self.noise, "mode": "offline"}
+        options = job.options
+        extra = {"seed": options.get("seed", self.seed), "noise": options.get("noise", self.noise),
+                 "mode": "offline", **job.extra}
         run_id = self.runs.create(job.suite, target=str(job.target), extra=extra)
+        hours = options.get("hours")
         try:
-            make = self.ivrs.maker(job.target, job.suite)
+            make = self.ivrs.maker(job.target, job.suite, None if hours is None else hours == "open",
+                                   options.get("lambda_responses"))
         except IvrTestError as exc:
             self.runs.stop(run_id, "error", str(exc))
             return run_id
@@ -126,7 +139,12 @@ class OfflineRunner:
         if not self._pending:
             return
         run_id, job, make, noise_key = self._pending.popleft()
-        line, caller, ivr = self.network.place_call(run_id, make, noise_key)
+        options = job.options
+        key = (options.get("noise", self.noise), options.get("seed", self.seed))
+        if key not in self._recognizers:
+            self._recognizers[key] = Recognizer(*key)
+        self._started_wall[run_id] = time.perf_counter()
+        line, caller, ivr = self.network.place_call(run_id, make, noise_key, self._recognizers[key])
         if self.reporter:
             line.listeners.append(lambda _line, entry: self.reporter.heard(job.suite, entry, run_id))
         line.on_end.append(lambda _line: self.clock.call_later(0, self._finish, run_id, job, line, caller, ivr))
@@ -134,6 +152,7 @@ class OfflineRunner:
     def _finish(self, run_id, job, line, caller, ivr):
         extra = {"transcript": line.log, "callEnd": line.end_reason,
                  "virtualSeconds": round(line.ended_at - line.started_at, 3),
+                 "wallSeconds": round(time.perf_counter() - self._started_wall.pop(run_id), 4),
                  "ivrOutcome": getattr(ivr, "outcome", None) or line.end_reason,
                  "twilioErrors": [list(e) for e in caller.errors + getattr(ivr, "errors", [])]}
         if job.target.kind == "flow":

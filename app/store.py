@@ -47,7 +47,7 @@ UNFINISHED = ("queued", "in-progress")
 # What a list of runs shows (see `summaries()`), kept in memory for every run.
 SUMMARY_KEYS = ("unique_id", "status", "startTimestamp", "endTimeStamp", "suite", "file", "target",
                 "mode", "callSid", "passedSteps", "totalSteps", "endReason", "ivrOutcome",
-                "virtualSeconds")
+                "virtualSeconds", "invocation", "wallSeconds")
 MAX_FLUSH_DELAY = 2.0          # seconds: the longest a change waits for the background writer
 WRITER_DUTY = 0.2              # the writer spends at most about this share of its time writing
 CHUNK_BYTES = 1 << 20          # written with the GIL released between chunks

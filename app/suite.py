@@ -1,27 +1,35 @@
 """The suite file format: loading and validating with errors that point at the exact place.
 
 A suite is one JSON file, one scenario: either the original bare array of steps, or an object
-`{"name", "description", "target", "steps": [...]}`. Every error names the file, the 1-based step
-and the field, and says what was expected, so a user can fix it without reading this code.
+`{"name", "description", "target", "steps": [...]}` (plus the run options `hours`, `noise`,
+`seed`, `lambdaResponses`, and `$schema` for editors). Every error names the file, the 1-based
+step and the field, and says what was expected, so a user can fix it without reading this code;
+all of a file's errors are reported at once. `app/schema.py` publishes the same rules as a JSON
+Schema.
 """
 import difflib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from app import run_options
 from app.caller import check_caller_fields
 from app.errors import SuiteError
 from app.matching import DEFAULT_THRESHOLD, MATCH_MODES
 from app.patterns import UnsafePattern, check_pattern
+from app.targets import anchor
 
 DEFAULT_TIMEOUT = 5
 MAX_TIMEOUT = 60
 STEP_KEYS = ("expect", "then", "timeout", "match", "threshold")
-SUITE_KEYS = ("name", "description", "target", "steps",
-              "callerId", "caller", "dial",                                   # see app/caller.py
-              "dialedNumber", "attributes", "hours", "lexBot", "lambdaResponses",
-              "staffing", "queueMetrics", "percentRoll")                      # see connect_call
+# Suite keys that set a run option for this suite only (JSON name -> option name).
+SUITE_OPTIONS = {"hours": "hours", "noise": "noise", "seed": "seed", "lambdaResponses": "lambda_responses"}
+# Suite keys that describe the call (who calls, what the contact centre answers): they win over
+# the command line for this suite (see app/caller.py and app/simulator/connect_call.py).
+CALL_KEYS = ("callerId", "caller", "dial", "dialedNumber", "attributes", "lexBot", "staffing",
+             "queueMetrics", "percentRoll")
+SUITE_KEYS = ("$schema", "name", "description", "target", "steps", *SUITE_OPTIONS, *CALL_KEYS)
 _DIGITS = re.compile(r"^[0-9*#wW]+$")
 _ACTIONS_HELP = "expected null, press=DIGITS, say=TEXT or hangup"
 
@@ -56,7 +64,8 @@ class Suite:
     steps: tuple
     description: str = ""
     target: str | None = None
-    options: dict = field(default_factory=dict, compare=False)   # Connect call fields, checked
+    settings: dict = field(default_factory=dict, compare=False)   # run options set by the suite
+    options: dict = field(default_factory=dict, compare=False)    # Connect call fields, checked
     caller_id: str | None = None        # TwiML targets: who calls (app/caller.py)
     caller: dict | None = field(default=None, compare=False)
     dial: str | None = None             # TwiML targets: what each <Dial>'s far end does
@@ -79,91 +88,143 @@ def parse_action(raw):
 
 
 def load_suite(path):
-    """Read and validate one suite file; raises SuiteError with file, step and field."""
+    """Read and validate one suite file; raises SuiteError naming file, step and field of every
+    problem. Paths in it (`target`, `lambdaResponses`) are relative to the suite's folder."""
     path = Path(path)
     name = str(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise SuiteError(f"{name}: cannot read file: {exc}") from None
+        reason = "no such file or folder" if isinstance(exc, FileNotFoundError) else exc
+        raise SuiteError(f"{name}: cannot read file: {reason}") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise SuiteError(f"{name}: line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}") from None
-    return parse_suite(data, name, default_name=path.stem)
+    suite = parse_suite(data, name, default_name=path.stem)
+    settings = dict(suite.settings)
+    if isinstance(settings.get("lambda_responses"), str):
+        settings["lambda_responses"] = anchor(settings["lambda_responses"], path.parent)
+    return replace(suite, target=anchor(suite.target, path.parent), settings=settings)
 
 
 def parse_suite(data, name, default_name=None):
-    """Validate already-decoded suite JSON; `name` is used in error messages."""
+    """Validate already-decoded suite JSON; `name` is used in error messages. Every problem is
+    collected, so one SuiteError lists them all (a file with four typos takes one round)."""
+    problems = []
     meta = {}
     if isinstance(data, dict):
-        _check_keys(data, SUITE_KEYS, f"{name}: ")
+        _check_keys(data, SUITE_KEYS, f"{name}: ", problems)
         meta = data
         if "steps" not in data:
-            raise SuiteError(f'{name}: missing "steps" (expected a list of steps)')
+            problems.append(f'{name}: missing "steps" (expected a list of steps)')
+            raise SuiteError(problems)
         data = data["steps"]
     if not isinstance(data, list):
-        raise SuiteError(f"{name}: expected a list of steps or an object with \"steps\", got {_kind(data)}")
-    if not data:
-        raise SuiteError(f"{name}: the suite has no steps")
-    for key in ("name", "description", "target"):
+        problems.append(f"{name}: expected a list of steps or an object with \"steps\", got {_kind(data)}")
+    elif not data:
+        problems.append(f"{name}: the suite has no steps")
+    for key in ("name", "description", "target", "$schema"):
         if meta.get(key) is not None and not isinstance(meta[key], str):
-            raise SuiteError(f'{name}: "{key}": expected a string, got {_kind(meta[key])}')
-    caller_id, caller, dial = check_caller_fields(meta, f"{name}: ")
-    steps = tuple(parse_step(raw, f"{name}: step {number}: ") for number, raw in enumerate(data, 1))
-    options = {}
-    if set(meta) - {"name", "description", "target", "steps"}:
-        from app.simulator.connect_call import parse_suite_options
-        options = parse_suite_options(meta, f"{name}: ", Path(name).parent)
+            problems.append(f'{name}: "{key}": expected a string, got {_kind(meta[key])}')
+    settings = _suite_settings(meta, name, problems)
+    call = _call_fields(meta, name, problems)
+    steps = ()
+    if isinstance(data, list):
+        steps = tuple(parse_step(raw, f"{name}: step {number}: ", problems)
+                      for number, raw in enumerate(data, 1))
+    if problems:
+        raise SuiteError(problems)
     return Suite(path=name, name=meta.get("name") or default_name or name, steps=steps,
                  description=meta.get("description") or "", target=meta.get("target"),
-                 options=options, caller_id=caller_id, caller=caller, dial=dial)
+                 settings=settings, **call)
 
 
-def parse_step(raw, where):
-    """Validate one step; `where` prefixes every message ("file: step 2: ")."""
+def _call_fields(meta, name, problems):
+    """The fields of a suite that describe its call, checked: Suite keyword arguments."""
+    try:
+        caller_id, caller, dial = check_caller_fields(meta, f"{name}: ")
+        options = {}
+        if set(meta) & {"callerId", "dialedNumber", "attributes", "hours", "lexBot",
+                        "lambdaResponses", "staffing", "queueMetrics", "percentRoll"}:
+            from app.simulator.connect_call import parse_suite_options
+            options = parse_suite_options(meta, f"{name}: ", Path(name).parent)
+    except SuiteError as exc:
+        problems.extend(exc.messages if getattr(exc, "messages", None) else [str(exc)])
+        return {}
+    return {"options": options, "caller_id": caller_id, "caller": caller, "dial": dial}
+
+
+def _suite_settings(meta, name, problems):
+    """The run options a suite sets for itself (`hours`, `noise`, `seed`, `lambdaResponses`)."""
+    settings = {}
+    for key, option in SUITE_OPTIONS.items():
+        if key in meta:
+            expected = run_options.check(option, meta[key])
+            if expected:
+                problems.append(f'{name}: "{key}": {expected}, got {_show(meta[key])}')
+            else:
+                settings[option] = meta[key]
+    return settings
+
+
+def parse_step(raw, where, problems=None):
+    """Validate one step; `where` prefixes every message ("file: step 2: "). With a `problems`
+    list, problems are added to it (and None returned); without, the first one is raised."""
+    own = problems is None
+    problems = [] if own else problems
     if not isinstance(raw, dict):
-        raise SuiteError(f"{where}expected an object with \"expect\", \"then\" and \"timeout\", got {_kind(raw)}")
-    _check_keys(raw, STEP_KEYS, where)
-    match = _match_mode(raw, where)
-    return Step(expect=_expect(raw, where, match), then=_then(raw, where),
-                timeout=_number(raw, "timeout", where, DEFAULT_TIMEOUT, above=0, at_most=MAX_TIMEOUT),
-                match=match, threshold=_number(raw, "threshold", where, DEFAULT_THRESHOLD, low=0, at_most=1),
-                instruction=dict(raw))
+        problems.append(f"{where}expected an object with \"expect\", \"then\" and \"timeout\", got {_kind(raw)}")
+    else:
+        before = len(problems)
+        _check_keys(raw, STEP_KEYS, where, problems)
+        match = _match_mode(raw, where, problems)
+        step = Step(expect=_expect(raw, where, match, problems), then=_then(raw, where, problems),
+                    timeout=_number(raw, "timeout", where, DEFAULT_TIMEOUT, problems, above=0, at_most=MAX_TIMEOUT),
+                    match=match,
+                    threshold=_number(raw, "threshold", where, DEFAULT_THRESHOLD, problems, low=0, at_most=1),
+                    instruction=dict(raw))
+        if len(problems) == before:
+            return step
+    if own:
+        raise SuiteError(problems)
+    return None
 
 
-def _expect(raw, where, match):
+def _expect(raw, where, match, problems):
     value = raw.get("expect")
     if value is None and match == "any":
         return ()
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not value or not all(isinstance(p, str) and p.strip() for p in value):
-        raise SuiteError(f'{where}"expect": expected a non-empty list of phrases or one phrase, got {_show(value)}')
+        problems.append(f'{where}"expect": expected a non-empty list of phrases or one phrase, got {_show(value)}')
+        return ()
     if match == "regex":
         for phrase in value:
             try:
                 check_pattern(phrase)
             except UnsafePattern as exc:
-                raise SuiteError(f'{where}"expect": {exc}') from None
+                problems.append(f'{where}"expect": {exc}')
     return tuple(value)
 
 
-def _then(raw, where):
+def _then(raw, where, problems):
     action = parse_action(raw.get("then"))
     if action is None:
-        raise SuiteError(f'{where}"then": unknown action {_show(raw.get("then"))} ({_ACTIONS_HELP})')
+        problems.append(f'{where}"then": unknown action {_show(raw.get("then"))} ({_ACTIONS_HELP})')
     return action
 
 
-def _match_mode(raw, where):
+def _match_mode(raw, where, problems):
     mode = raw.get("match", "fuzzy")
     if mode not in MATCH_MODES:
-        raise SuiteError(f'{where}"match": unknown mode {_show(mode)} (expected {", ".join(MATCH_MODES)})')
+        problems.append(f'{where}"match": unknown mode {_show(mode)} (expected {", ".join(MATCH_MODES)})')
+        return "fuzzy"
     return mode
 
 
-def _number(raw, key, where, default, low=None, above=None, at_most=None):
+def _number(raw, key, where, default, problems, low=None, above=None, at_most=None):
     """A numeric field: present and in range, or its default when absent."""
     if key not in raw:
         return default
@@ -173,16 +234,17 @@ def _number(raw, key, where, default, low=None, above=None, at_most=None):
     if (isinstance(value, bool) or not isinstance(value, (int, float)) or value != value
             or (above is not None and value <= above) or (low is not None and value < low)
             or value > at_most):
-        raise SuiteError(f'{where}"{key}": expected {bounds}, got {_show(value)}')
+        problems.append(f'{where}"{key}": expected {bounds}, got {_show(value)}')
+        return default
     return value
 
 
-def _check_keys(raw, allowed, where):
+def _check_keys(raw, allowed, where, problems):
     for key in raw:
         if key not in allowed:
             close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.5)
             hint = f' (did you mean "{close[0]}"?)' if close else f" (expected one of {', '.join(allowed)})"
-            raise SuiteError(f'{where}unknown key "{key}"{hint}')
+            problems.append(f'{where}unknown key "{key}"{hint}')
 
 
 def _kind(value):
@@ -200,6 +262,11 @@ def suite_files(paths):
     for path in map(Path, paths):
         files.extend(sorted(path.glob("*.json")) if path.is_dir() else [path])
     return files
+
+
+def missing_folders(paths):
+    """The given folders that hold no suite file (a typo'd folder must not run nothing quietly)."""
+    return [str(p) for p in map(Path, paths) if p.is_dir() and not any(p.glob("*.json"))]
 
 
 def load_suites(paths):

@@ -1,14 +1,18 @@
 """Where a suite's call goes: a Connect flow export, a TwiML app URL, or a real phone number.
 
-The first of these that is given wins: `--target`, the suite file's own `target`, IVR_TARGET,
-and finally the embedded default (the sample flow in `aws-connect-contact-flows/` with the bot in
-`aws-lex-bot/`), so `python main.py` works on a fresh machine with nothing configured.
+The first of these that is given wins: `--target`, the suite file's own `target`, the project
+file's, IVR_TARGET, and finally the embedded default (the sample flow in
+`aws-connect-contact-flows/` with the bot in `aws-lex-bot/`: the current folder's, else the
+bundled copy), so `python main.py` works on a fresh machine with nothing configured. Relative
+paths are anchored (`anchor`) to the folder of the file that names them before they get here.
 """
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from app.errors import TargetError
+from app.sample import sample_path
 
 DEFAULT_FLOW = "aws-connect-contact-flows"
 DEFAULT_LEX_BOT = "aws-lex-bot"
@@ -65,6 +69,24 @@ def resolve_target(cli_target=None, suite_target=None, env_target=None, lex_bot=
     if chosen:
         return parse_target(chosen, lex_bot, base)
     if not (base / DEFAULT_FLOW).exists():
-        raise TargetError(f"no target given and no {DEFAULT_FLOW}/ here: pass --target or set IVR_TARGET")
+        bundled = sample_path(DEFAULT_FLOW)
+        if bundled is None:
+            raise TargetError(f"no target given and no {DEFAULT_FLOW}/ here: pass --target or set IVR_TARGET")
+        return parse_target(str(bundled), lex_bot or str(sample_path(DEFAULT_LEX_BOT)), base)
     bot = lex_bot or (DEFAULT_LEX_BOT if (base / DEFAULT_LEX_BOT).exists() else None)
     return parse_target(DEFAULT_FLOW, bot, base)
+
+
+def is_path_target(text):
+    """True for a target that names a file or folder (not twiml:URL, not a phone number)."""
+    text = (text or "").strip()
+    return bool(text) and not text.startswith("twiml:") and not _PHONE.match(text)
+
+
+def anchor(text, folder):
+    """A relative path read from a file, made relative to the current folder (or absolute) by
+    joining it to that file's `folder`; URLs, phone numbers and absolute paths are unchanged."""
+    if not is_path_target(text) or folder is None:
+        return text
+    text = text.strip()
+    return text if os.path.isabs(text) else os.path.normpath(os.path.join(folder, text))

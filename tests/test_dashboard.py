@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 import pytest
+from markupsafe import escape
 
 from app import create_app
 from app.dashboard import register, render_static_report, write_html_report
@@ -19,11 +20,12 @@ PAYLOAD = "<script>alert(1)</script>"
 EXTERNAL = re.compile(r"""(?:src|href|action)\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
 
 
-def run_suites(store, paths, noise="off"):
+def run_suites(store, paths, noise="off", invocation=None):
     """Run suite files offline against their targets (the sample flow by default); the docs."""
     suites, errors = load_suites([str(p) for p in paths])
     assert not errors, errors
-    jobs = [Job(suite, resolve_target(None, suite.target, None, None)) for suite in suites]
+    extra = {"invocation": invocation} if invocation else {}
+    jobs = [Job(suite, resolve_target(None, suite.target, None, None), extra=extra) for suite in suites]
     return OfflineRunner(store, noise=noise).run(jobs).documents
 
 
@@ -204,8 +206,9 @@ def test_static_report_is_one_self_contained_page(dash, tmp_path):
     report = render_static_report(docs)
     assert "<style>" in report and 'rel="stylesheet"' not in report
     assert not EXTERNAL.search(report)
-    for doc in docs:
-        assert f'id="run-{doc["unique_id"]}"' in report and f'href="#run-{doc["unique_id"]}"' in report
+    for doc in docs:        # every run collapsed; the failed ones linked from the failures table
+        assert f'<details class="run" id="run-{doc["unique_id"]}">' in report
+        assert (f'href="#run-{doc["unique_id"]}"' in report) == (doc["status"] != "complete")
     failing = dash.docs["examples/failing/wrong_greeting.json"]["results"][0]
     assert html.escape(failing["actualResult"]) in report
     path = tmp_path / "out" / "report.html"
@@ -220,3 +223,42 @@ def test_static_report_escapes_user_text(dash):
     doc["suite"] = doc["results"][0]["actualResult"] = PAYLOAD
     report = render_static_report([doc])
     assert PAYLOAD not in report and "<script" not in report
+
+
+def test_list_shows_why_a_run_failed_with_its_diff(dash, store):
+    doc = copy.deepcopy(dash.docs["examples/failing/wrong_greeting.json"])
+    doc["results"][0]["diff"] = "[-terrible-] {+awesome+} phone center"
+    doc["results"][0]["rule"] = "fuzzy >= 0.8"
+    store.save(doc)
+    body = page(dash, "/")
+    result = doc["results"][0]
+    assert str(escape(f'step 1: no-match: expected "{result["expected"][0]}"')) in body
+    assert "<code>[-terrible-] {+awesome+} phone center</code>" in body and "rule: fuzzy &gt;= 0.8" in body
+    passed = dash.docs["testSuite/testSalesCall.json"]["unique_id"]
+    row = re.search(rf'<a href="/runs/{passed}">.*?</tr>', body, re.S).group(0)
+    assert re.search(r'class="text why">\s*</td>', row), "nothing beside a passed run"
+
+
+def test_runs_are_grouped_by_invocation_and_filterable_by_it(store, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    first = run_suites(store, ["testSuite/testSalesCall.json"], invocation="inv-1")
+    second = run_suites(store, FAILING, invocation="inv-2")
+    client = create_app({"TESTING": True, "STORE": store}).test_client()
+    body = page(client, "/")
+    assert body.index("<code>inv-2</code>") < body.index("<code>inv-1</code>"), "newest invocation first"
+    assert "2 runs:" in body and "1 run:" in body
+    only = page(client, "/", invocation="inv-1")
+    assert listed_runs(only) == [first[0]["unique_id"]] and "<code>inv-2</code>" not in only
+    assert sorted(listed_runs(page(client, "/", invocation="inv-2"))) == sorted(d["unique_id"] for d in second)
+
+
+def test_trend_per_suite_over_its_last_runs(store, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    for number in range(3):
+        run_suites(store, ["testSuite/testSalesCall.json", "examples/failing/wrong_greeting.json"],
+                   invocation=f"inv-{number}")
+    client = create_app({"TESTING": True, "STORE": store}).test_client()
+    body = page(client, "/")
+    trends = re.findall(r'<td class="ticks">(.*?)</td>\s*<td class="num">(\d+/\d+)</td>', body, re.S)
+    assert [(ticks.count("tick fail"), ticks.count("tick pass"), ratio) for ticks, ratio in trends] == \
+        [(3, 0, "0/3"), (0, 3, "3/3")], "failing suite first"

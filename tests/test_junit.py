@@ -76,9 +76,15 @@ def test_a_failure_gives_expected_heard_and_score(store, schema):
                                       f'number: expected 9, heard 1; diff: {result["diff"]}')
     assert result["rule"] == "number" and "press [9→1] for [complaints→sales]" in result["diff"]
     assert f"heard:    \"{result['actualResult']}\"" in failure.text
-    assert case.get("name") == "step 1: Welcome to the terrible phone center, press 9 for complaints."
+    assert case.get("name") == "examples/failing/wrong_greeting.json::step 1"
     assert case.get("classname") == "examples.failing.wrong_greeting"
-    assert case.get("time") == f"{result['waited']:.3f}"
+    # Wall seconds (this run took milliseconds), the simulated call length is a property.
+    suite = root.find("testsuite")
+    assert 0 < float(suite.get("time")) < 5 < doc["virtualSeconds"]
+    assert float(suite.get("time")) == pytest.approx(doc["wallSeconds"], abs=0.001)
+    assert 0 < float(case.get("time")) <= float(suite.get("time"))
+    simulated = {p.get("name"): p.get("value") for p in suite.iter("property")}["simulatedSeconds"]
+    assert float(simulated) == pytest.approx(doc["virtualSeconds"])
     out = root.find("testsuite/system-out").text
     assert "IVR: " + GREETING in out
 
@@ -190,3 +196,18 @@ def test_the_schema_is_the_one_pytest_writes_to(schema, tmp_path):
     schema.validate(str(report))
     root = ET.parse(report).getroot()
     assert {e.tag for e in root.iter()} >= {"testsuites", "testsuite", "testcase", "failure", "skipped", "error"}
+
+
+def test_names_stay_when_a_prompt_is_edited(store, schema, tmp_path):
+    """Two runs of a suite whose prompts were edited in between keep every testcase's name."""
+    steps = [{"expect": [GREETING], "then": "press=1", "timeout": 3},
+             {"expect": ["Who is your favorite programmer?"], "then": "say=alan turing", "timeout": 3}]
+    path = suite_file(tmp_path, "edited", steps)
+    before = parse(junit_xml(run(store, [path])), schema)
+    steps[0]["expect"] = ["Hello and welcome, press one for sales."]
+    steps[1]["expect"] = ["Tell me your favourite programmer."]
+    path.write_text(json.dumps({"name": "edited", "steps": steps}), encoding="utf-8")
+    after = parse(junit_xml(run(store, [path])), schema)
+    names = lambda root: [(c.get("classname"), c.get("name")) for c in root.iter("testcase")]  # noqa: E731
+    assert names(before) == names(after) == [(names(before)[0][0], f"{path}::step {n}") for n in (1, 2)]
+    assert after.find("testsuite").get("failures") == "1", "the edit is really a different prompt"

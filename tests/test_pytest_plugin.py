@@ -23,7 +23,8 @@ TARGET = ["--ivr-target", str(ROOT / "aws-connect-contact-flows"), "--ivr-lex-bo
 
 
 def pytest_run(cwd, *args):
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "IVR_TARGET", "RESULTS_DB")}
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTEST_ADDOPTS", "RESULTS_DB") and not k.startswith("IVR_")}
     env["PYTHONPATH"] = str(ROOT)
     quiet_plugins = ["-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:benchmark"]
     done = subprocess.run([sys.executable, "-m", "pytest", *quiet_plugins, "-p", "app.pytest_plugin", *args],
@@ -110,3 +111,41 @@ def test_the_readme_command_runs_the_samples_with_the_default_flow(tmp_path):
     code, out = pytest_run(ROOT, "testSuite/", "-q", "--ivr-db", str(tmp_path / "db.json"))
     assert code == 0, out
     assert f"{len(SAMPLES)} passed" in out
+
+
+def test_the_project_file_and_the_hours_option(tmp_path):
+    """The plugin reads ivr-test.toml (hours closed fails the support suite) and
+    --ivr-hours beats it; the suites folder comes from the project file."""
+    support = ROOT / "testSuite" / "supportTransfer.json"
+    copy_suites(tmp_path, support)
+    (tmp_path / "ivr-test.toml").write_text(f'suites = "testSuite"\nhours = "closed"\ntarget = "{TARGET[1]}"\n'
+                                            f'lex-bot = "{TARGET[3]}"\nresults = "db.json"\n')
+    code, out = pytest_run(tmp_path, "-q")
+    assert code == 1 and "1 failed" in out, out
+    code, out = pytest_run(tmp_path, "-q", "--ivr-hours", "open")
+    assert code == 0 and "1 passed" in out, out
+
+
+def test_the_entry_point_module_lives_beside_a_projects_own_app_package(tmp_path):
+    """A project with its own `app` package (first on sys.path, imported by its conftest):
+    loaded through `ivr_test_pytest` (the pytest11 entry point), our plugin neither shadows
+    theirs nor is shadowed by it. Loaded as `app.pytest_plugin`, theirs would hide ours.
+    `--ivr-target PATH` (a separate argument, outside this folder, below another pytest.ini)
+    must not make pytest read that other ini: the suites come from this one's `ivr_suites`."""
+    copy_suites(tmp_path, SAMPLES[0])
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text('WHOSE = "theirs"\n')
+    (tmp_path / "conftest.py").write_text("import app\n")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_theirs.py").write_text(
+        "import app\nimport app as again\n\n\ndef test_theirs():\n    assert app.WHOSE == again.WHOSE == 'theirs'\n")
+    (tmp_path / "pytest.ini").write_text("[pytest]\ntestpaths = tests testSuite\nivr_suites = testSuite\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS",) and not k.startswith("IVR_")}
+    env["PYTHONPATH"] = str(ROOT)
+    args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--ivr-db", "db.json", *TARGET]
+    done = subprocess.run([*args, "-p", "ivr_test_pytest"], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0 and "2 passed" in done.stdout, done.stdout + done.stderr
+    shadowed = subprocess.run([*args, "-p", "app.pytest_plugin"], cwd=tmp_path, env=env, capture_output=True,
+                              text=True, timeout=120)
+    assert shadowed.returncode != 0 and "No module named 'app.pytest_plugin'" in shadowed.stdout + shadowed.stderr

@@ -33,7 +33,15 @@ def test_default_is_the_sample_flow_with_its_bot():
     assert target.lex_bot == "aws-lex-bot"
 
 
-def test_no_default_here_is_a_clear_error(tmp_path):
+def test_no_default_here_uses_the_bundled_sample(tmp_path):
+    from app.sample import sample_path
+    target = resolve_target(base=tmp_path)
+    assert target.value == str(sample_path("aws-connect-contact-flows"))
+    assert target.lex_bot == str(sample_path("aws-lex-bot"))
+
+
+def test_no_default_anywhere_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setattr("app.targets.sample_path", lambda name: None)
     with pytest.raises(TargetError, match="pass --target or set IVR_TARGET"):
         resolve_target(base=tmp_path)
 

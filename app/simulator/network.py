@@ -31,16 +31,17 @@ class VirtualNetwork:
         self.public_url, self.max_call_seconds = public_url.rstrip("/"), max_call_seconds
         self.fetch = FlaskFetcher(app, auth_token=auth_token, public_url=self.public_url)
 
-    def place_call(self, run_id, make_ivr, noise_key=None):
+    def place_call(self, run_id, make_ivr, noise_key=None, recognizer=None):
         """Connect our webhooks for `run_id` to the IVR that `make_ivr(line)` builds.
 
         `noise_key` names the call for the recognizer (with the seed), so that the same suite
-        hears the same transcripts on every run, whatever its CallSid.
+        hears the same transcripts on every run, whatever its CallSid; `recognizer` (a suite's
+        own noise and seed) replaces the network's for this call.
         The call is cut at `max_call_seconds` of virtual time, so an IVR or a suite that would
         loop forever ends with a clear reason instead of a hang.
         """
         call_sid = new_call_sid()
-        line = Line(self.clock, self.recognizer, call_id=call_sid, noise_key=noise_key)
+        line = Line(self.clock, recognizer or self.recognizer, call_id=call_sid, noise_key=noise_key)
         caller = TwimlLeg(self.clock, line, self.fetch, f"{self.public_url}/voice?run={run_id}",
                           call_params(call_sid, "outbound-api"), name="caller",
                           status_callback=f"{self.public_url}/status")
