@@ -118,7 +118,8 @@ def exit_code(documents, suite_errors=()):
 def make_jobs(suites, cli_target, env_target, lex_bot):
     from app.runner import Job
     try:
-        return [Job(s, resolve_target(cli_target, s.target, env_target, lex_bot)) for s in suites]
+        return [Job(s, resolve_target(cli_target, s.target, env_target, lex_bot or s.conditions.get("lexBot")))
+                for s in suites]
     except IvrTestError as exc:
         fail(str(exc))
 

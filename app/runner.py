@@ -18,7 +18,7 @@ from app.simulator.connect_flow import load_flow
 from app.simulator.connect_leg import ConnectFlowLeg
 from app.simulator.fetch import HttpFetcher
 from app.simulator.lex import LexBot
-from app.simulator.network import VirtualNetwork, call_params, new_call_sid
+from app.simulator.network import CALLER_NUMBER, VirtualNetwork, call_params, new_call_sid
 from app.simulator.recognizer import Recognizer
 from app.simulator.twiml_leg import TwimlLeg
 
@@ -53,17 +53,25 @@ class IvrFactory:
             self._flows[path] = load_flow(path)
         return self._flows[path]
 
-    def maker(self, target):
-        """A function line -> IVR endpoint; loading errors surface here, before the call."""
+    def maker(self, target, conditions=None):
+        """A function line -> IVR endpoint; loading errors surface here, before the call.
+        `conditions` are the suite's own (hours, lambdaResponses, attributes, callerId): they
+        win over the run's options, since the suite names the call it needs."""
+        conditions = conditions or {}
+        caller = conditions.get("callerId") or CALLER_NUMBER
         if target.kind == "twiml":
             self._http = self._http or HttpFetcher()
             return lambda line: TwimlLeg(self.clock, line, self._http, target.value,
-                                         call_params(new_call_sid(), "inbound"), name="ivr")
+                                         call_params(new_call_sid(), "inbound", from_number=caller),
+                                         name="ivr")
         flow = self.flow(target.value)
         bot = self._bot(target.lex_bot) if target.lex_bot else None
+        hours = conditions["hours"] == "open" if "hours" in conditions else self.hours_open
+        responses = {**(self.lambda_responses or {}), **conditions.get("lambdaResponses", {})}
+        attributes = {key: str(value) for key, value in conditions.get("attributes", {}).items()}
         return lambda line: ConnectFlowLeg(self.clock, line, flow, lex_bot=bot,
-                                           lambda_responses=self.lambda_responses,
-                                           hours_open=self.hours_open)
+                                           lambda_responses=responses, hours_open=hours,
+                                           attributes=attributes)
 
     def close(self):
         if self._http:
@@ -114,7 +122,7 @@ class OfflineRunner:
         extra = {"seed": self.seed, "noise": self.noise, "mode": "offline"}
         run_id = self.runs.create(job.suite, target=str(job.target), extra=extra)
         try:
-            make = self.ivrs.maker(job.target)
+            make = self.ivrs.maker(job.target, getattr(job.suite, "conditions", None))
         except IvrTestError as exc:
             self.runs.stop(run_id, "error", str(exc))
             return run_id

@@ -16,7 +16,8 @@ from app.matching import DEFAULT_THRESHOLD, MATCH_MODES
 DEFAULT_TIMEOUT = 5
 MAX_TIMEOUT = 60
 STEP_KEYS = ("expect", "then", "timeout", "match", "threshold")
-SUITE_KEYS = ("name", "description", "target", "steps")
+SUITE_KEYS = ("name", "description", "target", "steps", "hours", "lambdaResponses", "attributes",
+              "callerId", "lexBot")
 _DIGITS = re.compile(r"^[0-9*#wW]+$")
 _ACTIONS_HELP = "expected null, press=DIGITS, say=TEXT or hangup"
 
@@ -51,6 +52,7 @@ class Suite:
     steps: tuple
     description: str = ""
     target: str | None = None
+    conditions: dict = field(default_factory=dict, compare=False)   # hours, lambdaResponses, attributes, ...
 
 
 def parse_action(raw):
@@ -102,7 +104,37 @@ def parse_suite(data, name, default_name=None):
             raise SuiteError(f'{name}: "{key}": expected a string, got {_kind(meta[key])}')
     steps = tuple(parse_step(raw, f"{name}: step {number}: ") for number, raw in enumerate(data, 1))
     return Suite(path=name, name=meta.get("name") or default_name or name, steps=steps,
-                 description=meta.get("description") or "", target=meta.get("target"))
+                 description=meta.get("description") or "", target=meta.get("target"),
+                 conditions=_conditions(meta, name))
+
+
+def _conditions(meta, name):
+    """The call's conditions a suite sets for offline runs: opening hours, what each Lambda
+    returns (a function left out fails), contact attributes at the start, the caller's number
+    and the Lex bot. Checked here so a typo is an error, not a silently different call."""
+    out = {}
+    if meta.get("hours") is not None:
+        if meta["hours"] not in ("open", "closed"):
+            raise SuiteError(f'{name}: "hours": expected "open" or "closed", got {_show(meta["hours"])}')
+        out["hours"] = meta["hours"]
+    for key in ("lambdaResponses", "attributes"):
+        value = meta.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, dict):
+            raise SuiteError(f'{name}: "{key}": expected an object, got {_kind(value)}')
+        for inner, item in value.items():
+            good = isinstance(item, dict) if key == "lambdaResponses" else isinstance(item, (str, int, float))
+            if not good or isinstance(item, bool):
+                wanted = "an object (the function's response)" if key == "lambdaResponses" else "a string"
+                raise SuiteError(f'{name}: "{key}.{inner}": expected {wanted}, got {_kind(item)}')
+        out[key] = value
+    for key in ("callerId", "lexBot"):
+        if meta.get(key) is not None:
+            if not isinstance(meta[key], str) or not meta[key].strip():
+                raise SuiteError(f'{name}: "{key}": expected a string, got {_show(meta[key])}')
+            out[key] = meta[key]
+    return out
 
 
 def parse_step(raw, where):
