@@ -240,3 +240,7 @@ def results(last, as_json, db):
         click.echo(f"{doc.get('startTimestamp', '')[:19]}  {doc['status']:<11}  "
                    f"{doc.get('passedSteps', 0)}/{doc.get('totalSteps', 0)}  {doc.get('suite', '')}"
                    f"  {doc.get('target') or ''}")
+
+
+from app.generate.commands import generate_command  # noqa: E402  (suite generation, issue 15)
+cli.add_command(generate_command)
