@@ -14,6 +14,7 @@ block they matter to.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from app.generate.play import play
@@ -21,6 +22,15 @@ from app.matching import normalize
 
 DEFAULT_MAX_DEPTH = 8
 DEFAULT_MAX_CALLS = 3000
+MAX_LOOP_TURNS = 6     # a loop is followed until it ends or repeats this often (Connect's Loop
+                       # blocks count a few turns; a menu that repeats forever has no end to find)
+
+
+def listening_point(heard):
+    """Where a call stopped to listen, told by the last two sentences the IVR said: the same
+    menu after "Sorry, ..." or after "Welcome, ..." is the same listening point."""
+    sentences = [s for s in re.split(r"(?<=[.!?])\s+", (heard or "").strip()) if s]
+    return normalize(" ".join(sentences[-2:]))
 
 
 @dataclass
@@ -35,9 +45,20 @@ class Node:
     ended: bool = False         # the IVR (or the network) ended the call
     usable: bool = False        # every step heard something: a suite can be written from it
     transcript: list = field(default_factory=list)
+    parent: object = field(default=None, repr=False, compare=False)
+    probing: str | None = None    # the listening point this node's children probe in full
 
     def child(self, probe, scenario=None):
-        return Node(scenario or self.scenario, self.probes + (probe,))
+        return Node(scenario or self.scenario, self.probes + (probe,), parent=self)
+
+    @property
+    def point(self):
+        return listening_point(self.windows[-1])
+
+    def answer(self):
+        """What the last action changed: the IVR's answer, and the branches it took."""
+        before = self.parent.branches if self.parent else frozenset()
+        return self.texts[-1], self.branches - before
 
     def suite(self, timeout, number):
         steps = [{"match": "any", "then": p.then, "timeout": timeout} for p in self.probes]
@@ -71,11 +92,8 @@ class Node:
         each answer the IVR gave to what it had said before, and how it ended."""
         if flow_mode:
             return set(self.branches)
-        texts = self.texts
-        out = {("answer", a, b) for a, b in zip([""] + texts, texts)}
-        if self.ended:
-            out.add(("end", texts[-1], self.outcome or ""))
-        return out
+        points = [""] + [listening_point(w) for w in self.windows[:-1]]
+        return {("answer", point, text) for point, text in zip(points, self.texts)}
 
 
 class Explorer:
@@ -87,6 +105,8 @@ class Explorer:
         self.max_depth, self.max_calls = max_depth, max_calls
         self.nodes, self.calls, self.truncated = [], 0, False
         self._seen = set()
+        self._classes = {}    # listening point -> one action per distinct answer, learned once
+        self._loops = {}      # (listening point, action) -> the path that follows that loop
 
     def run(self):
         scenarios = self.probes.scenarios()
@@ -109,6 +129,7 @@ class Explorer:
             if len(frontier) > room:
                 frontier, self.truncated = frontier[:room], True
             self._play(frontier)
+            self._learn(frontier)
             frontier = [child for node in frontier for child in self._grow(node)]
 
     def _play(self, nodes):
@@ -126,10 +147,35 @@ class Explorer:
         if node.ended or len(node.probes) >= self.max_depth:
             return []
         if novel:
-            return [node.child(p) for p in self.probes.at(node.windows[-1])]
-        if node.in_loop:
-            return [node.child(node.probes[-1])]
+            known = self._classes.get(node.point)
+            if known is None:
+                node.probing = node.point
+                known = self.probes.at(node.windows[-1])
+            return [node.child(p) for p in known]
+        if node.in_loop and node.texts.count(node.texts[-1]) < MAX_LOOP_TURNS:
+            loop = (node.point, node.probes[-1].then)
+            owner = self._loops.setdefault(loop, node.probes[:-1])
+            if node.probes[:len(owner)] == owner:      # one path follows each loop to its end
+                return [node.child(node.probes[-1])]
         return []
+
+    def _learn(self, played):
+        """Actions that got the same answer at a listening point are one class: later visits to
+        that point try one action of each class (the first tried, so "no input" before "#")."""
+        by_parent = {}
+        for node in played:
+            if node.parent is not None and node.parent.probing:
+                by_parent.setdefault(id(node.parent), (node.parent, []))[1].append(node)
+        for parent, children in by_parent.values():
+            if parent.probing in self._classes:
+                continue
+            seen, reps = set(), []
+            for child in children:
+                key = child.answer() if child.usable else ("unusable", child.probes[-1].then)
+                if key not in seen:
+                    seen.add(key)
+                    reps.append(child.probes[-1])
+            self._classes[parent.probing] = reps
 
     def _is_novel(self, node):
         found = node.items(self.flow_mode) | {("text", t) for t in node.texts}

@@ -37,7 +37,10 @@ def ending(last_heard, outcome, ended):
     if len(words.split()) <= 2 and len(sentences) > 1:
         words = f"{_clean(sentences[-2])}, {words}"
     words = " ".join(words.split()[:MAX_ENDING_WORDS + 2])
-    return words if ended else f"hears {words!r} and hangs up"
+    if not ended:
+        first = " ".join(_clean(sentences[0]).split()[:MAX_ENDING_WORDS])
+        return f"hangs up at {first!r}"
+    return words
 
 
 def suite_name(node):

@@ -313,7 +313,7 @@ class TwimlProbes:
         keys = [Probe(f"press={k}", f"press {k}") for k in ALL_KEYS]
         offers = [m.group(1).strip() for m in _SAY_OFFER.finditer(strip_markup(heard or ""))]
         speech = [Probe(f"say={o.lower()}", f"says {o.lower()}") for o in offers if o]
-        return _unique(keys + speech + [SILENCE])
+        return _unique([SILENCE] + keys + speech)
 
     def scenarios(self):
         return [Scenario.make({})]
