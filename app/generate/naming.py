@@ -34,9 +34,9 @@ def ending(last_heard, outcome, ended):
     if not sentences:
         return "silence"
     words = _clean(sentences[-1])
+    words = " ".join(words.split()[:MAX_ENDING_WORDS])
     if len(words.split()) <= 2 and len(sentences) > 1:
-        words = f"{_clean(sentences[-2])}, {words}"
-    words = " ".join(words.split()[:MAX_ENDING_WORDS + 2])
+        words = f"{' '.join(_clean(sentences[-2]).split()[:MAX_ENDING_WORDS])}, {words}"
     if not ended:
         first = " ".join(_clean(sentences[0]).split()[:MAX_ENDING_WORDS])
         return f"hangs up at {first!r}"
@@ -44,9 +44,10 @@ def ending(last_heard, outcome, ended):
 
 
 def suite_name(node):
-    """The suite's name for an explored call (a `Node`)."""
-    first_then = node.probes[0].then if node.probes else None
-    head = topic(node.windows[0], first_then)
+    """The suite's name for an explored call (a `Node`); the topic is that of the last key
+    pressed that a menu offered, since that is where the call went."""
+    offered = (topic(heard, probe.then) for heard, probe in reversed(list(zip(node.windows, node.probes))))
+    head = next((t for t in offered if t), None)
     parts = [p.label for p in node.probes] + [ending(node.windows[-1], node.outcome, node.ended)]
     name = ", ".join(_collapse(parts))
     if node.scenario.label:

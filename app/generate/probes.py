@@ -207,7 +207,7 @@ class FlowProbes:
                 value = slot_value(slot.type)
                 values.append(Probe(f"say={value}", f"says {value}"))
         miss = _no_match(bot)
-        return _unique(probes + values + [Probe(f"say={miss}", f"says {miss}")])
+        return _unique(probes + [Probe(f"say={miss}", f"says {miss}")] + values)
 
     def _bot_prompts(self):
         bot = self.bot
