@@ -242,5 +242,8 @@ def results(last, as_json, db):
                    f"  {doc.get('target') or ''}")
 
 
-from app.generate.commands import generate_command  # noqa: E402  (suite generation, issue 15)
-cli.add_command(generate_command)
+from app.generate import commands as _generation  # noqa: E402  (issue 15: generate, snapshot, rejudge, diff)
+cli.add_command(_generation.generate_command)
+cli.add_command(_generation.snapshot_command)
+cli.add_command(_generation.rejudge_command)
+cli.add_command(_generation.diff_command)

@@ -120,6 +120,8 @@ class OfflineRunner:
 
     def _prepare(self, job):
         extra = {"seed": self.seed, "noise": self.noise, "mode": "offline"}
+        if getattr(job.suite, "conditions", None):
+            extra["conditions"] = job.suite.conditions     # so `snapshot` and `rejudge` know them
         run_id = self.runs.create(job.suite, target=str(job.target), extra=extra)
         try:
             make = self.ivrs.maker(job.target, getattr(job.suite, "conditions", None))
