@@ -57,3 +57,27 @@ def test_generation_sets_the_attribute_each_branch_needs(tmp_path):
     assert by_text == {"Welcome, gold member.": {"tier": "gold"}, "Welcome, big spender.": {"tier": "101"},
                        "Welcome.": None}
     assert len(gen.reached) == 6 and gen.unreachable == []
+
+
+def test_caller_id_is_the_from_number_a_twiml_app_sees(store):
+    import threading
+
+    from flask import Flask, request
+    from werkzeug.serving import make_server
+    app = Flask(__name__)
+
+    @app.post("/voice")
+    def voice():
+        return f"<Response><Say>You are calling from {request.form['From']}.</Say></Response>", 200, \
+            {"Content-Type": "text/xml"}
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        target = parse_target(f"twiml:http://127.0.0.1:{server.server_port}/voice")
+        suite = parse_suite({"callerId": "+15557654321", "steps": [{"match": "any"}]}, "s.json")
+        doc = OfflineRunner(store, noise="off").run([Job(suite, target)]).documents[0]
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert doc["results"][0]["actualResult"] == "You are calling from +15557654321."

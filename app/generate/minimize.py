@@ -32,33 +32,34 @@ _TYPE_REASONS = {
 }
 
 
-def unreachable(flow, reached_branches, max_depth, truncated=False):
+def unreachable(flow, reached_branches, max_depth, truncated=False, bot=None):
     """[(branch, reason)] for every branch of the flow no explored call took."""
+    fallback = any(getattr(i, "is_fallback", False) for i in getattr(bot, "intents", {}).values())
     visited = {b for branch in reached_branches for b in (branch[0], branch[2])} | {flow.start}
     out = []
     for branch in flow.branches:
         if branch in reached_branches:
             continue
-        out.append((branch, _reason(flow, branch, visited, max_depth, truncated)))
+        out.append((branch, _reason(flow, branch, visited, max_depth, truncated, fallback)))
     return out
 
 
-def _reason(flow, branch, visited, max_depth, truncated):
+def _reason(flow, branch, visited, max_depth, truncated, fallback=False):
     source, label, _target = branch
     block = flow.blocks[source]
     if source not in visited:
         return f"block '{source}' is never reached"
+    lex = getattr(block, "is_lex", False)
+    if lex and label == "NoMatchingCondition":
+        return "the bot fulfils no intent that lacks a condition here"
+    if lex and label == "Error" and fallback:
+        return "the bot never fails: what it cannot place goes to its fallback intent"
+    if lex and label.startswith("intent:"):
+        return f"the bot has no intent {label[7:]!r}, or no utterance tried reaches it"
     if label == "Error" and len(getattr(block, "errors", {}) or {}) > 1:
         return "catch-all error: every error this block raises offline has a branch of its own"
     if (block.type, label) in _TYPE_REASONS:
         return _TYPE_REASONS[(block.type, label)]
-    lex = getattr(block, "is_lex", False)
-    if lex and label == "NoMatchingCondition":
-        return "the bot fulfils no intent that lacks a condition here"
-    if lex and label == "Error":
-        return "the bot never fails: what it cannot place goes to its fallback intent"
-    if lex and label.startswith("intent:"):
-        return f"the bot has no intent {label[7:]!r}, or no utterance tried reaches it"
     if block.type == "Compare":
         return "no value tried for the compared attribute reaches it"
     limit = "search stopped at its call limit" if truncated else f"not within --max-depth {max_depth}"

@@ -332,8 +332,8 @@ def slot_value(slot_type):
 
 
 def _utterance(intent):
-    """One sample utterance of the intent with every slot filled: the one that fills the
-    required slots in the fewest words, so no slot has to be asked for."""
+    """One sample utterance of the intent with its slots filled: the one that fills the
+    required slots (so none has to be asked for), then the most slots, in the fewest words."""
     slots = getattr(intent, "slots", {}) or {}
     required = {name for name, slot in slots.items() if getattr(slot, "required", False)}
     best = None
@@ -343,7 +343,7 @@ def _utterance(intent):
         if names - set(slots):
             continue
         text = re.sub(r"\{([\w.-]+)\}", lambda m: slot_value(slots[m.group(1)].type), source)
-        rank = (len(required - names), len(text.split()), len(text))
+        rank = (len(required - names), -len(names), len(text.split()), len(text))
         if best is None or rank < best[0]:
             best = (rank, " ".join(text.split()))
     return best[1] if best else None
