@@ -147,3 +147,27 @@ def test_writing_again_replaces_generated_files_and_keeps_the_users(tmp_path):
                                  "steps": [{"expect": "x"}]}))
     paths = write(generate(resolve_target(), max_suites=1), out)
     assert sorted(p.name for p in out.glob("*.json")) == sorted([paths[0].name, "mine.json"])
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_generated_suites_pass_whatever_the_recognizer_seed(tmp_path, seed):
+    gen = generate(parse_target(*ACME))
+    check = verify(gen, write(gen, tmp_path / "generated"), seed=seed)
+    assert len(check.documents) == len(gen.suites) and not check.failed
+
+
+def test_cli_writes_lists_and_verifies_and_says_when_nothing_was_heard(tmp_path):
+    from click.testing import CliRunner
+
+    from app.cli import cli
+    out = tmp_path / "generated"
+    result = CliRunner().invoke(cli, ["generate", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "verified: 5/5 suites pass; coverage: 20/20 reachable branches (100%)" in result.output
+    assert "transfer-to-support -[QueueAtCapacity]-> hang-up: queues never fill up offline" in result.output
+    assert len(list(out.glob("*.json"))) == 5
+    silent = tmp_path / "silent.json"
+    silent.write_text(json.dumps({"Version": "2019-10-30", "StartAction": "bye", "Actions": [
+        {"Identifier": "bye", "Type": "DisconnectParticipant", "Parameters": {}, "Transitions": {}}]}))
+    result = CliRunner().invoke(cli, ["generate", str(silent), "-o", str(tmp_path / "none")])
+    assert result.exit_code == 1 and "nothing to generate" in result.output

@@ -40,6 +40,10 @@ def generate_command(target, lex_bot, out_dir, max_suites, max_depth, no_verify)
         gen = generate(resolved, max_suites=max_suites, max_depth=max_depth)
     except IvrTestError as exc:
         _fail(str(exc))
+    if not gen.suites:
+        click.echo(f"error: no call heard anything from {resolved} within {gen.timeout:g} s of silence; "
+                   "nothing to generate", err=True)
+        sys.exit(1)
     paths = write(gen, out_dir)
     click.echo(f"explored {gen.calls} calls in {gen.seconds:.2f} s; wrote {len(paths)} suites to {out_dir}/ "
                f"(timeout {gen.timeout:g} s per step)")
