@@ -69,3 +69,13 @@ def test_cli_exits_1_and_prints_the_change(tmp_path):
 def test_a_missing_flow_is_bad_input(args):
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 2 and "nope.json" in result.output
+
+
+def test_same_words_but_another_queue_is_a_changed_ending(tmp_path):
+    flow = json.loads(open(SAMPLE).read())
+    flow["Metadata"]["ActionMetadata"]["set-support-queue"]["queue"]["text"] = "Billing"
+    new = tmp_path / "queue.json"
+    new.write_text(json.dumps(flow))
+    changes, _, _ = diff(parse_target(SAMPLE, BOT), parse_target(str(new), BOT))
+    assert [c.line() for c in changes] == [
+        "press 2: the call now ends 'transferred to queue Billing' instead of 'transferred to queue Support'"]

@@ -19,7 +19,25 @@ def choose(nodes, flow_mode, max_suites=None):
             break
         chosen.append(best)
         left -= gain
-    return chosen, reached
+    return _shorten(chosen, nodes, flow_mode), reached
+
+
+def _shorten(chosen, nodes, flow_mode):
+    """Greedy takes long calls early; once all are chosen, each is replaced by the shortest call
+    that still covers what no other chosen call does ("press 2" rather than "press 9, press 2"),
+    and a call left covering nothing of its own is dropped."""
+    order = {id(node): index for index, node in enumerate(nodes)}
+    result, index = list(chosen), 0
+    while index < len(result):
+        others = set().union(*(n.items(flow_mode) for j, n in enumerate(result) if j != index))
+        needed = result[index].items(flow_mode) - others
+        if not needed:
+            del result[index]
+            continue
+        result[index] = min((n for n in nodes if needed <= n.items(flow_mode)),
+                            key=lambda n: (len(n.probes), order[id(n)]))
+        index += 1
+    return result
 
 
 # Why a branch no caller reaches offline cannot be reached, by the block type it leaves.

@@ -8,7 +8,7 @@ import re
 
 from app.matching import strip_markup
 
-MAX_ENDING_WORDS = 6
+MAX_ENDING_WORDS = 8
 _OFFERS = (r"press\s+{key}\s+(?:for|to)\s+([^.,;:!?]+)", r"for\s+([^.,;:!?]+?),?\s+press\s+{key}\b",
            r"to\s+([^.,;:!?]+?),?\s+press\s+{key}\b")
 
