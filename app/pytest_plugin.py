@@ -188,7 +188,7 @@ def job_for(suite, config, env_target):
     from app.runner import Job
     from app.targets import resolve_target
     target = resolve_target(config.getoption("ivr_target"), suite.target, env_target,
-                            config.getoption("ivr_lex_bot"))
+                            config.getoption("ivr_lex_bot") or suite.conditions.get("lexBot"))
     if not target.offline:
         raise IvrTestError(f"{suite.path}: target {target}: live calls are not run under pytest; "
                            "use python main.py run")

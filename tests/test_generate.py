@@ -171,3 +171,15 @@ def test_cli_writes_lists_and_verifies_and_says_when_nothing_was_heard(tmp_path)
         {"Identifier": "bye", "Type": "DisconnectParticipant", "Parameters": {}, "Transitions": {}}]}))
     result = CliRunner().invoke(cli, ["generate", str(silent), "-o", str(tmp_path / "none")])
     assert result.exit_code == 1 and "nothing to generate" in result.output
+
+
+def test_generated_suites_run_under_the_pytest_plugin_with_their_own_bot(tmp_path):
+    import subprocess
+    import sys
+    out = tmp_path / "generated"
+    write(generate(parse_target(*ACME), max_suites=3), out)
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p",
+                           "app.pytest_plugin", str(out), "--ivr-db", str(tmp_path / "db.json")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "3 passed" in done.stdout
