@@ -23,6 +23,7 @@ from app.simulator.recognizer import NOISE_MODES
 from app.suite import missing_folders
 from app.version import version
 from app.flows_command import flows
+from app.generate import commands as generation
 from app.simulator.lex.command import lex_command
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -360,3 +361,7 @@ cli.add_command(results)
 cli.add_command(report_command)
 cli.add_command(flows)
 cli.add_command(lex_command)
+cli.add_command(generation.generate_command)
+cli.add_command(generation.snapshot_command)
+cli.add_command(generation.rejudge_command)
+cli.add_command(generation.diff_command)

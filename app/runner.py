@@ -114,6 +114,8 @@ class OfflineRunner:
         options = job.options
         extra = {"seed": options.get("seed", self.seed), "noise": options.get("noise", self.noise),
                  "mode": "offline", **job.extra}
+        if getattr(job.suite, "conditions", None):
+            extra["conditions"] = job.suite.conditions     # so `snapshot` and `rejudge` know them
         run_id = self.runs.create(job.suite, target=str(job.target), extra=extra)
         hours = options.get("hours")
         try:

@@ -29,6 +29,7 @@ SUITE_OPTIONS = {"hours": "hours", "noise": "noise", "seed": "seed", "lambdaResp
 # the command line for this suite (see app/caller.py and app/simulator/connect_call.py).
 CALL_KEYS = ("callerId", "caller", "dial", "dialedNumber", "attributes", "lexBot", "staffing",
              "queueMetrics", "percentRoll")
+CONDITION_KEYS = ("hours", "lambdaResponses", "attributes", "callerId", "lexBot")
 SUITE_KEYS = ("$schema", "name", "description", "target", "steps", *SUITE_OPTIONS, *CALL_KEYS)
 _DIGITS = re.compile(r"^[0-9*#wW]+$")
 _ACTIONS_HELP = "expected null, press=DIGITS, say=TEXT or hangup"
@@ -66,9 +67,16 @@ class Suite:
     target: str | None = None
     settings: dict = field(default_factory=dict, compare=False)   # run options set by the suite
     options: dict = field(default_factory=dict, compare=False)    # Connect call fields, checked
+    raw_conditions: dict = field(default_factory=dict, compare=False, repr=False)
     caller_id: str | None = None        # TwiML targets: who calls (app/caller.py)
     caller: dict | None = field(default=None, compare=False)
     dial: str | None = None             # TwiML targets: what each <Dial>'s far end does
+
+    @property
+    def conditions(self):
+        """The call's conditions as the suite wrote them (stored with its runs, so `snapshot`
+        and `rejudge` can set them again): hours, Lambda responses, attributes, caller, bot."""
+        return {key: self.raw_conditions[key] for key in CONDITION_KEYS if key in self.raw_conditions}
 
 
 def parse_action(raw):
@@ -152,7 +160,8 @@ def _call_fields(meta, name, problems):
     except SuiteError as exc:
         problems.extend(exc.messages if getattr(exc, "messages", None) else [str(exc)])
         return {}
-    return {"options": options, "caller_id": caller_id, "caller": caller, "dial": dial}
+    return {"options": options, "caller_id": caller_id, "caller": caller, "dial": dial,
+            "raw_conditions": {key: meta[key] for key in CONDITION_KEYS if key in meta}}
 
 
 def _suite_settings(meta, name, problems):
