@@ -77,7 +77,7 @@ class IvrFactory:
 
 class OfflineRunner:
     def __init__(self, store, seed=0, noise="realistic", concurrency=10, reporter=None,
-                 hours_open=True, lambda_responses=None, max_call_seconds=900):
+                 hours_open=True, lambda_responses=None, max_call_seconds=900, wire=False):
         self.clock = VirtualClock()
         self.seed, self.noise, self.concurrency = seed, noise, max(1, concurrency)
         self.reporter = reporter
@@ -88,7 +88,7 @@ class OfflineRunner:
                                "VALIDATE_SIGNATURES": True})
         self.store, self.runs = store, self.app.extensions["runs"]
         self.network = VirtualNetwork(self.app, self.clock, Recognizer(noise, seed), OFFLINE_URL,
-                                      token, max_call_seconds)
+                                      token, max_call_seconds, wire=wire)
         self.ivrs = IvrFactory(self.clock, hours_open, lambda_responses)
         self.coverage = {}
         self._pending = deque()
