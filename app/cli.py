@@ -4,6 +4,7 @@ Bad input (a broken suite, an unknown target, a missing setting) prints one clea
 exits 2; a run where any suite fails exits 1; all passing exits 0.
 """
 import json
+import os
 import signal
 import sys
 from pathlib import Path
@@ -45,7 +46,11 @@ def cli(ctx):
 @click.argument("suites", nargs=-1, type=click.Path())
 @click.option("--target", help="Flow export file/folder, twiml:URL, or +E164 phone number.")
 @click.option("--lex-bot", type=click.Path(), help="Lex bot export (V1 JSON, V2 zip or folder) for the flow.")
-@click.option("--concurrency", default=10, show_default=True, help="Calls at a time.")
+@click.option("--concurrency", default=10, show_default=True, help="Calls at a time (per worker offline).")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Processes for offline calls (default: the number of cores; small runs stay in one).")
+@click.option("--wire", is_flag=True,
+              help="Offline calls make the full webhook round trip (signed HTTP form posts, TwiML as XML).")
 @click.option("--seed", default=0, show_default=True, help="Seed of the offline recognizer's noise.")
 @click.option("--noise", type=click.Choice(["off", "realistic"]), default="realistic", show_default=True,
               help="Offline speech recognition noise.")
@@ -61,8 +66,8 @@ def cli(ctx):
               help="Also each step's heard text, matched phrase, score, confidence, wait and action.")
 @click.option("--no-color", is_flag=True,
               help="Plain text, no progress display (automatic when stdout is not a terminal).")
-def run(suites, target, lex_bot, concurrency, seed, noise, hours, lambda_responses, db, junit_path,
-        quiet, verbose, no_color):
+def run(suites, target, lex_bot, concurrency, workers, wire, seed, noise, hours, lambda_responses, db,
+        junit_path, quiet, verbose, no_color):
     """Run suites (default: every testSuite/*.json) against their target."""
     settings = settings_or_exit()
     loaded, errors = load_suites(suites or [DEFAULT_SUITES])
@@ -79,7 +84,7 @@ def run(suites, target, lex_bot, concurrency, seed, noise, hours, lambda_respons
     try:
         result = execute(jobs, store, settings, reporter, seed=seed, noise=noise,
                          concurrency=concurrency, hours_open=hours == "open",
-                         lambda_responses=responses)
+                         lambda_responses=responses, workers=workers or os.cpu_count() or 1, wire=wire)
     except IvrTestError as exc:
         fail(str(exc))
     finally:
@@ -90,7 +95,7 @@ def run(suites, target, lex_bot, concurrency, seed, noise, hours, lambda_respons
         from app.junit import write_junit
         write_junit(result.documents, junit_path)
         click.echo(f"JUnit XML: {junit_path}")
-    sys.exit(exit_code(result.documents, errors))
+    sys.exit(exit_code(result.summaries, errors))
 
 
 def execute(jobs, store, settings, reporter, **options):
@@ -98,13 +103,12 @@ def execute(jobs, store, settings, reporter, **options):
     from app.runner import OfflineResult, OfflineRunner
     offline = [job for job in jobs if job.target.offline]
     live = [job for job in jobs if not job.target.offline]
-    result = OfflineResult([])
+    result = OfflineResult()
     if offline:
         result = OfflineRunner(store, reporter=reporter, **options).run(offline)
     if live:
         from app.live import run_live
-        live_result = run_live(live, store, settings, reporter, concurrency=options["concurrency"])
-        result.documents.extend(live_result.documents)
+        result.extend(run_live(live, store, settings, reporter, concurrency=options["concurrency"]))
     return result
 
 
@@ -136,7 +140,7 @@ def read_lambda_responses(path):
 
 
 def report(result, color=None):
-    print_summary(result.documents, result.coverage, color=color)
+    print_summary(result.summaries, result.coverage, color=color)
     if result.virtual_seconds:
         click.echo(f"simulated {result.virtual_seconds:.1f} s of calls in {result.wall_seconds:.2f} s")
 

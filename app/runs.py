@@ -85,6 +85,15 @@ class RunManager:
         """Add keys to a run's document (transcript, coverage, ...), final or not."""
         self._change(run_id, lambda session: session.extra.update(extra))
 
+    def forget(self, run_id):
+        """Drop a finished run from memory once it is stored: offline runs of many calls then use
+        the memory of a few. Later requests for it get the answer for an unknown call."""
+        with self._lock:
+            session = self._sessions.pop(run_id, None)
+            self._locks.pop(run_id, None)
+            if session is not None and self._by_call.get(session.call_sid) == run_id:
+                del self._by_call[session.call_sid]
+
     def _run_for_call(self, call_sid, run_id):
         with self._lock:
             if call_sid in self._by_call:
