@@ -5,6 +5,7 @@ to `concurrency` at once and the next starts when one ends; the clock then plays
 instantly in wall time. When a call ends, its transcript, the IVR's outcome and the flow
 coverage are added to its run.
 """
+import functools
 import secrets
 import time
 from collections import deque
@@ -26,6 +27,7 @@ from app.store import SUMMARY_KEYS
 
 OFFLINE_URL = "http://ivr-test.offline"
 MAX_EVENTS_PER_CALL = 20_000
+RECOGNIZED_UTTERANCES = 4096
 
 
 @dataclass(frozen=True)
@@ -118,8 +120,16 @@ class IvrFactory:
 
     def _bot(self, path):
         if path not in self._bots:
-            self._bots[path] = LexBot.load(path)
+            self._bots[path] = remember_intents(LexBot.load(path))
         return self._bots[path]
+
+
+def remember_intents(bot, size=RECOGNIZED_UTTERANCES):
+    """`bot`, whose intent recognition (a pure function of the bot and the normalized utterance,
+    and the costliest part of a Lex turn) is remembered for the `size` latest utterances: the
+    calls of a run say the same things again and again."""
+    bot.recognize = functools.lru_cache(maxsize=size)(bot.recognize)
+    return bot
 
 
 class OfflineRunner:
@@ -128,8 +138,9 @@ class OfflineRunner:
 
     Memory stays flat in the number of calls: a run is created when its call starts, and once
     its call ends it is stored, reported and dropped; only its summary is kept. A call's
-    intermediate states (answered, each step judged) live for milliseconds of wall time, so only
-    the queued run (marked interrupted if the process dies) and the final run are written.
+    intermediate states (answered, each step judged) last milliseconds of wall time, so only
+    the queued run (which the next start marks interrupted if this process dies) and the final
+    run are written.
     """
 
     def __init__(self, store, seed=0, noise="realistic", concurrency=10, reporter=None,
@@ -144,10 +155,11 @@ class OfflineRunner:
         started = time.time()
         token = secrets.token_hex(16)
         self.store = store
-        self.app = create_app({"STORE": FirstAndLastSaves(store), "CLOCK": lambda: started + self.clock.now,
+        self.app = create_app({"STORE": store, "CLOCK": lambda: started + self.clock.now,
                                "TWILIO_AUTH_TOKEN": token, "PUBLIC_URL": OFFLINE_URL,
                                "VALIDATE_SIGNATURES": True, "DASHBOARD": False})
         self.runs = self.app.extensions["runs"]
+        self.runs.save_changes = False    # the queued run, then the final one (see _close)
         self.network = VirtualNetwork(self.app, self.clock, Recognizer(noise, seed), OFFLINE_URL,
                                       token, max_call_seconds, wire=wire)
         self.ivrs = IvrFactory(self.clock, hours_open, lambda_responses)
@@ -253,19 +265,3 @@ def with_noise_keys(jobs, start=0):
         count = seen.get(job.suite.path, 0)
         seen[job.suite.path] = count + 1
         yield index, job, f"{job.suite.path}#{count}"
-
-
-class FirstAndLastSaves:
-    """The run manager's store for offline runs: the queued run is written (so a process that
-    dies leaves it to be marked interrupted), later changes are not; the runner saves the final
-    document itself. Everything else goes to the real store."""
-
-    def __init__(self, store):
-        self._store = store
-
-    def save(self, document):
-        if document.get("status") == "queued":
-            self._store.save(document)
-
-    def __getattr__(self, name):
-        return getattr(self._store, name)

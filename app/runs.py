@@ -25,6 +25,8 @@ class RunManager:
         self._queue = deque()        # run ids waiting for a call nobody placed from here
         self._lock = threading.Lock()
         self.listeners = []          # callables(session) told after every change
+        self.save_changes = True     # False: only a run's creation is saved here, and whoever
+                                     # closes it saves the final run (offline runs, app/runner.py)
 
     def create(self, suite, target=None, extra=None, queue=False):
         """Register a run for `suite` and save it as queued; `queue` offers it to unplaced calls."""
@@ -123,7 +125,8 @@ class RunManager:
         session = self._sessions[run_id]
         with self._locks[run_id]:
             result = change(session)
-            self.store.save(session.document())
+            if self.save_changes:
+                self.store.save(session.document())
         for listener in self.listeners:
             listener(session)
         return result

@@ -46,6 +46,19 @@ class DirectTwimlLeg(TwimlLeg):
         verbs = getattr(body, "verbs", None)
         return list(verbs) if verbs is not None else super()._parse(body, url)
 
+    def resolve(self, url):
+        """As TwimlLeg's, without urljoin for the URLs our webhooks write: a plain absolute path
+        ("/gather?run=..."), which replaces the document URL's path and query."""
+        if url and url[0] == "/" and url[:2] != "//" and "/." not in url and "#" not in url:
+            base = self.document_url
+            scheme_end = base.find("://")
+            if scheme_end > 0:
+                host_end = base.find("/", scheme_end + 3)
+                host = base if host_end < 0 else base[:host_end]
+                if "?" not in host and "#" not in host:
+                    return host + url
+        return super().resolve(url)
+
 
 class TwimlCache:
     """TwiML for engine replies, rendered by the webhooks' own `render` once per distinct reply."""
@@ -95,23 +108,19 @@ class DirectFetcher:
         self.runs = app.extensions["runs"]
         self.twiml = TwimlCache(app)
         parts = urlsplit(public_url)
-        self.scheme, self.netloc = parts.scheme, parts.netloc
+        self.prefix = f"{parts.scheme}://{parts.netloc}"
         self.max_form_chars = MAX_REQUEST_BYTES // 3     # a character encodes to at most 3 bytes
         self._routes = {"/voice": self._voice, "/gather": self._gather,
                         "/partial": self._partial, "/status": self._status}
 
     def __call__(self, method, url, params):
-        parts = urlsplit(url)
-        handler = self._routes.get(parts.path)
+        path, query = _path_and_query(url, self.prefix)
+        handler = self._routes.get(path)
         form = {str(key): str(value) for key, value in (params or {}).items()}
-        if (handler is None or (method or "POST").upper() != "POST" or parts.scheme != self.scheme
-                or parts.netloc != self.netloc or parts.fragment or not _fits(form, self.max_form_chars)
-                or not webhooks._SID.match(form.get("CallSid", ""))):
+        if (handler is None or (method or "POST").upper() != "POST"
+                or not _fits(form, self.max_form_chars) or not webhooks._SID.match(form.get("CallSid", ""))):
             return self.wire(method, url, params)
-        args = {}
-        for key, value in parse_qsl(parts.query, keep_blank_values=True):
-            args.setdefault(key, value)          # the first of repeated keys, as Flask's args.get
-        answer = handler(args, form)
+        answer = handler(_args(query), form)
         return self.wire(method, url, params) if answer is None else answer
 
     # Each handler mirrors its view in app/webhooks.py; None sends the request over the wire.
@@ -155,6 +164,26 @@ class DirectFetcher:
     def _unknown(self, message, *args):
         self.app.logger.warning(message, *args)
         return 200, self.twiml.hangup()
+
+
+def _path_and_query(url, prefix):
+    """(path, query) of a URL on our own host; (None, None) for anything else."""
+    if not url.startswith(prefix) or "#" in url:
+        return None, None
+    path, _, query = url[len(prefix):].partition("?")
+    return (path, query) if path.startswith("/") else (None, None)
+
+
+def _args(query):
+    """The query string as Flask's `request.args.get` reads it (the first of repeated keys)."""
+    if "%" in query or "+" in query or ";" in query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+    else:
+        pairs = (pair.partition("=")[::2] for pair in query.split("&") if pair)
+    args = {}
+    for key, value in pairs:
+        args.setdefault(key, value)
+    return args
 
 
 def _step(args):
