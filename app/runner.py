@@ -7,6 +7,7 @@ coverage are added to its run.
 """
 import functools
 import secrets
+import sys
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -23,11 +24,13 @@ from app.simulator.lex import LexBot
 from app.simulator.network import VirtualNetwork, call_params, new_call_sid
 from app.simulator.recognizer import Recognizer
 from app.simulator.twiml_leg import TwimlLeg
-from app.store import SUMMARY_KEYS
 
 OFFLINE_URL = "http://ivr-test.offline"
 MAX_EVENTS_PER_CALL = 20_000
 RECOGNIZED_UTTERANCES = 4096
+REPORT_KEYS = ("unique_id", "status", "suite", "file", "target", "passedSteps", "totalSteps",
+               "endReason", "virtualSeconds")
+SHARED_KEYS = ("status", "suite", "file", "target", "endReason")
 
 
 @dataclass(frozen=True)
@@ -66,9 +69,12 @@ class OfflineResult:
 
 
 def summarize(doc):
-    """The part of a run the summary table and the exit code read: its list keys and its first
-    failed step."""
-    summary = {key: doc[key] for key in SUMMARY_KEYS if key in doc}
+    """The part of a run the console, the summary table and the exit code read: a few keys and
+    its first failed step (the start and end times only when the virtual duration is missing).
+    Repeated strings (suite, file, target) are shared between runs."""
+    keys = REPORT_KEYS if "virtualSeconds" in doc else REPORT_KEYS + ("startTimestamp", "endTimeStamp")
+    summary = {key: sys.intern(doc[key]) if isinstance(doc[key], str) and key in SHARED_KEYS else doc[key]
+               for key in keys if key in doc}
     failure = first_failure(doc)
     summary["results"] = [failure] if failure else []
     return summary

@@ -17,7 +17,11 @@ class Timer:
         self.when, self.fn, self.args, self.cancelled = when, fn, args, False
 
     def cancel(self):
+        """Stop the callback from firing, and let go of it: a cancelled timer waits in the queue
+        until its time (a call's 900 s length limit, long after the call ended), and must not
+        keep the call's objects alive until then."""
         self.cancelled = True
+        self.fn, self.args = None, ()
 
 
 class VirtualClock:
