@@ -7,7 +7,6 @@ console output must be identical: only the random run ids and CallSids differ.
 import json
 import threading
 import types
-from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
