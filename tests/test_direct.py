@@ -173,3 +173,10 @@ def test_an_unknown_run_hangs_up_as_the_webhook_does(fetchers):
     fast, slow = direct("POST", url, params), wire("POST", url, params)
     assert fast[0] == slow[0] == 200 and str(fast[1]) == slow[1]
     assert "<Hangup" in slow[1]
+
+
+def test_a_body_flask_would_refuse_as_too_large_goes_over_the_wire(fetchers):
+    direct, wire = fetchers
+    params = {"CallSid": "CA" + "3" * 32, "CallStatus": "in-progress", "SpeechResult": "é" * 30_000}
+    url = f"{PUBLIC_URL}/gather?run=0123abcd&step=0"
+    assert direct("POST", url, params)[0] == wire("POST", url, params)[0] == 413

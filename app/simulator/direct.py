@@ -109,7 +109,8 @@ class DirectFetcher:
         self.twiml = TwimlCache(app)
         parts = urlsplit(public_url)
         self.prefix = f"{parts.scheme}://{parts.netloc}"
-        self.max_form_chars = MAX_REQUEST_BYTES // 3     # a character encodes to at most 3 bytes
+        # A character of a form field is at most 12 bytes of the encoded body ("%F0%9F%98%80").
+        self.max_form_chars = MAX_REQUEST_BYTES // 12
         self._routes = {"/voice": self._voice, "/gather": self._gather,
                         "/partial": self._partial, "/status": self._status}
 
