@@ -105,6 +105,7 @@ class DirectFetcher:
 
     def __init__(self, app, public_url, wire):
         self.app, self.wire = app, wire
+        self.auth_token = getattr(wire, "auth_token", None)    # what requests over the wire are signed with
         self.runs = app.extensions["runs"]
         self.twiml = TwimlCache(app)
         parts = urlsplit(public_url)
