@@ -15,6 +15,7 @@ killed, those runs are missing from the store rather than marked interrupted.
 """
 import multiprocessing
 import time
+from concurrent.futures import ProcessPoolExecutor
 
 from app.coverage import Coverage
 from app.report import ConsoleReporter
@@ -39,12 +40,15 @@ def run_parallel(runner, jobs, min_jobs_per_worker=MIN_JOBS_PER_WORKER):
     display = None if reporter is None else {"quiet": reporter.quiet, "verbose": reporter.verbose}
     size = max(1, min(MAX_CHUNK_JOBS, len(items) // (workers * 4)))
     chunks = [items[i:i + size] for i in range(0, len(items), size)]
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(workers, initializer=_start_worker, initargs=(runner.options, display)) as pool:
-        for finished, span in pool.imap(_play_chunk, chunks):
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_start_worker, initargs=(runner.options, display))
+    try:   # a worker that dies raises BrokenProcessPool here instead of hanging the run
+        for finished, span in pool.map(_play_chunk, chunks):
             result.virtual_seconds += span
             for index, run_id, document, lines in sorted(finished, key=lambda item: item[0]):
                 _merge(runner, result, items[index][1], run_id, document, lines)
+    finally:
+        pool.shutdown(cancel_futures=True)
     runner.store.flush()
     result.wall_seconds = time.perf_counter() - wall
     return result

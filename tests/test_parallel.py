@@ -77,3 +77,16 @@ def test_output_follows_the_suites_not_the_order_calls_end(tmp_path):
     assert [d["file"] for d in stored] == [s.path for s in long_first]
     ends = [d["virtualSeconds"] for d in stored]
     assert ends != sorted(ends)          # the calls did not end in suite order
+
+
+def test_a_target_that_cannot_load_is_an_error_run_in_a_worker_too(tmp_path):
+    from app.targets import parse_target
+    flow = tmp_path / "flow.json"
+    flow.write_text(json.dumps({"Version": "2019-10-30", "StartAction": "a", "Actions": [
+        {"Identifier": "a", "Type": "TeleportCaller", "Parameters": {}, "Transitions": {}}]}))
+    good = mixed_jobs()[:4]
+    jobs = good[:2] + [Job(good[0].suite, parse_target(str(flow)))] + good[2:]
+    result, stored, lines = play(tmp_path, "broken", jobs, workers=2)
+    assert [d["status"] for d in stored][2] == "error" and "TeleportCaller" in stored[2]["endReason"]
+    assert [s["status"] for s in result.summaries] == [d["status"] for d in stored]
+    assert sum(line.startswith(("PASS ", "FAIL ")) for line in lines) == len(jobs)
