@@ -191,3 +191,15 @@ def test_finished_calls_leave_memory(store):
     assert all(runner.runs.session(run_id) is None for run_id in result.run_ids)
     assert [s["status"] for s in result.summaries] == ["complete"] * 20
     assert "transcript" not in result.summaries[0] and result.documents[0]["transcript"]
+
+
+def test_a_bot_that_remembers_intents_answers_as_a_fresh_one():
+    from app.runner import remember_intents
+    from app.simulator.lex import LexBot
+    fresh, remembering = LexBot.load("aws-lex-bot"), remember_intents(LexBot.load("aws-lex-bot"), size=3)
+    heard = ["my favorite programmer is grace hopper", "banana split", "ada lovelace",
+             "my favorite programmer is grace hopper", "i have no idea", "banana split", ""]
+    answers = [remembering.recognize(text) for text in heard + heard]
+    assert answers == [fresh.recognize(text) for text in heard + heard]
+    assert any(answer is None for answer in answers) and any(answer for answer in answers)
+    assert remembering.recognize.cache_info().hits >= 1
