@@ -8,7 +8,7 @@ them in suite order, so the store, the output and the verdicts are those of one 
 are independent of each other, and each call's recognition noise is keyed by its suite's file and
 run number, which the parent computes exactly as one process does.
 
-Starting a worker costs a Python start-up and loading the flows and bots (about half a second),
+Starting a worker costs a Python start-up and loading the flows and bots (about a second of CPU),
 so a run stays in this process until it has `min_jobs_per_worker` calls for each worker.
 Runs in a worker's hands are written when they come back, not while queued: if the parent is
 killed, those runs are missing from the store rather than marked interrupted.
@@ -21,7 +21,7 @@ from app.coverage import Coverage
 from app.report import ConsoleReporter
 from app.runner import OfflineResult, OfflineRunner, summarize, with_noise_keys
 
-MIN_JOBS_PER_WORKER = 250    # below this many calls per worker, starting one costs more than it saves
+MIN_JOBS_PER_WORKER = 500    # below this many calls per worker, starting one costs more than it saves
 MAX_CHUNK_JOBS = 25          # jobs per task: small enough to balance, large enough to be cheap to send
 
 _worker = None               # the OfflineRunner of this worker process
