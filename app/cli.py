@@ -9,6 +9,7 @@ Commands are plain click commands registered at the bottom with `cli.add_command
 each, so adding one is one line here and the command in its own module.
 """
 import json
+import os
 import signal
 import sys
 from pathlib import Path
@@ -109,7 +110,11 @@ def main():
 @click.argument("suites", nargs=-1, type=click.Path())
 @click.option("--target", help="Flow export file/folder, twiml:URL, or +E164 phone number.")
 @click.option("--lex-bot", type=click.Path(), help="Lex bot export (V1 JSON, V2 zip or folder) for the flow.")
-@click.option("--concurrency", type=click.IntRange(min=1), help="Calls at a time.  [default: 10]")
+@click.option("--concurrency", type=click.IntRange(min=1), help="Calls at a time (per worker offline).  [default: 10]")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Processes for offline calls (default: the number of cores; small runs stay in one).")
+@click.option("--wire", is_flag=True,
+              help="Offline calls make the full webhook round trip (signed HTTP form posts, TwiML as XML).")
 @click.option("--seed", type=int, help="Seed of the offline recognizer's noise.  [default: 0]")
 @click.option("--noise", type=click.Choice(NOISE_MODES), help="Offline speech recognition noise.  [default: realistic]")
 @click.option("--hours", type=click.Choice(HOURS), help="What CheckHoursOfOperation answers offline.  [default: open]")
@@ -128,8 +133,8 @@ def main():
               help="Also each step's heard text, matched phrase, score, confidence, wait and action.")
 @click.option("--no-color", is_flag=True,
               help="Plain text, no progress display (automatic when stdout is not a terminal).")
-def run(suites, target, lex_bot, concurrency, seed, noise, hours, lambda_responses, dial, db,
-        junit_path, html_path, quiet, verbose, no_color):
+def run(suites, target, lex_bot, concurrency, workers, wire, seed, noise, hours, lambda_responses,
+        dial, db, junit_path, html_path, quiet, verbose, no_color):
     """Run suites (default: the project's, else every testSuite/*.json) against their target."""
     from app.store import open_store
     invocation = setup()
@@ -159,15 +164,17 @@ def run(suites, target, lex_bot, concurrency, seed, noise, hours, lambda_respons
     reporter.start()      # here, on the main thread: live runs report from webhook threads
     try:
         result = execute(jobs, store, invocation.settings, reporter,
-                         concurrency=invocation.concurrency(concurrency), dial=dial)
+                         concurrency=invocation.concurrency(concurrency), dial=dial,
+                         workers=workers or os.cpu_count() or 1, wire=wire)
     except IvrTestError as exc:
         fail(str(exc))
     finally:
         reporter.close()
         store.close()
     report(result, color)
-    write_reports(result.documents, junit_path, html_path, f"invocation {invocation.id}")
-    sys.exit(exit_code(result.documents, errors))
+    if junit_path or html_path:           # documents are read back from the store only for these
+        write_reports(result.documents, junit_path, html_path, f"invocation {invocation.id}")
+    sys.exit(exit_code(result.summaries, errors))
 
 
 def execute(jobs, store, settings, reporter, **options):
@@ -175,13 +182,12 @@ def execute(jobs, store, settings, reporter, **options):
     from app.runner import OfflineResult, OfflineRunner
     offline = [job for job in jobs if job.target.offline]
     live = [job for job in jobs if not job.target.offline]
-    result = OfflineResult([])
+    result = OfflineResult()
     if offline:
         result = OfflineRunner(store, reporter=reporter, **options).run(offline)
     if live:
         from app.live import run_live
-        live_result = run_live(live, store, settings, reporter, concurrency=options["concurrency"])
-        result.documents.extend(live_result.documents)
+        result.extend(run_live(live, store, settings, reporter, concurrency=options["concurrency"]))
     return result
 
 
@@ -197,7 +203,7 @@ def exit_code(documents, suite_errors=()):
 
 
 def report(result, color=None):
-    print_summary(result.documents, result.coverage, color=color)
+    print_summary(result.summaries, result.coverage, color=color)
     if result.virtual_seconds:
         click.echo(f"simulated {result.virtual_seconds:.1f} s of calls in {result.wall_seconds:.2f} s")
 

@@ -297,9 +297,10 @@ class ConsoleReporter:
             self._verdict(session.run_id, result)
         self._seen[session.run_id] = len(session.results)
 
-    def finished(self, doc):
+    def finished(self, doc, lines=None):
+        """Print a finished call; `lines` are its held lines when another process held them."""
         self.start()
-        lines = self._lines.pop(doc["unique_id"], [])
+        lines = self._lines.pop(doc["unique_id"], []) if lines is None else lines
         if not self.quiet:
             self.echo(f"── {doc['suite']} ({doc['file']}) → {doc.get('target')}", "bold")
             for text, style in lines:
@@ -309,6 +310,10 @@ class ConsoleReporter:
         self.echo(f"{'PASS' if ok else 'FAIL'} {doc['suite']} ({doc['passedSteps']}/{doc['totalSteps']} "
                   f"steps, {doc['status']}){cause}", "bold green" if ok else "bold red")
         self._count(ok)
+
+    def take_held(self, run_id):
+        """Remove and return a call's held lines (a worker process sends them to the parent)."""
+        return self._lines.pop(run_id, [])
 
     # -- helpers ------------------------------------------------------------------------------
 

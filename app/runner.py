@@ -6,6 +6,7 @@ instantly in wall time. When a call ends, its transcript, the IVR's outcome and 
 coverage are added to its run.
 """
 import secrets
+import sys
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from app import create_app
 from app.coverage import Coverage
 from app.errors import IvrTestError
+from app.report import first_failure
 from app.simulator.clock import VirtualClock
 from app.simulator.connect_call import CallOptions, ConnectCalls, options_for
 from app.simulator.fetch import HttpFetcher, twiml_auth_token
@@ -23,6 +25,9 @@ from app.simulator.twiml_leg import run_facts, twiml_ivr
 
 OFFLINE_URL = "http://ivr-test.offline"
 MAX_EVENTS_PER_CALL = 20_000
+REPORT_KEYS = ("unique_id", "status", "suite", "file", "target", "passedSteps", "totalSteps",
+               "endReason", "virtualSeconds", "wallSeconds", "appError", "setupError", "mode")
+SHARED_KEYS = ("status", "suite", "file", "target", "endReason")
 
 
 @dataclass(frozen=True)
@@ -33,12 +38,59 @@ class Job:
     extra: dict = field(default_factory=dict, compare=False)    # keys stored with its run (e.g. invocation)
 
 
-@dataclass
 class OfflineResult:
-    documents: list
-    coverage: dict = field(default_factory=dict)    # flow path -> Coverage
-    wall_seconds: float = 0.0
-    virtual_seconds: float = 0.0
+    """What a run of suites leaves: each run's summary (what the console and the exit code
+    need) and its full document read back from the store on demand, so that a finished run
+    does not stay in memory. `documents` given here (live runs) are held as they are."""
+
+    def __init__(self, documents=(), coverage=None, wall_seconds=0.0, virtual_seconds=0.0,
+                 store=None):
+        self.coverage = coverage if coverage is not None else {}    # flow path -> Coverage
+        self.wall_seconds, self.virtual_seconds = wall_seconds, virtual_seconds
+        self.store, self.run_ids = store, []
+        self._held = list(documents)
+        self.summaries = [summarize(doc) for doc in self._held]
+
+    @property
+    def documents(self):
+        """Every run's stored document (offline runs first), read now."""
+        return [self.store.get(run_id) for run_id in self.run_ids] + self._held
+
+    def add(self, run_id, summary):
+        """An offline run, stored, in suite order."""
+        self.run_ids.append(run_id)
+        self.summaries.insert(len(self.run_ids) - 1, summary)
+
+    def extend(self, other):
+        """Append another result's runs (the live ones after the offline ones)."""
+        self._held.extend(other.documents)
+        self.summaries.extend(other.summaries)
+
+
+def summarize(doc):
+    """The part of a run the console, the summary table and the exit code read: a few keys and
+    its first failed step (the start and end times only when the virtual duration is missing).
+    Repeated strings (suite, file, target) are shared between runs."""
+    keys = REPORT_KEYS if "virtualSeconds" in doc else REPORT_KEYS + ("startTimestamp", "endTimeStamp")
+    summary = {key: sys.intern(doc[key]) if isinstance(doc[key], str) and key in SHARED_KEYS else doc[key]
+               for key in keys if key in doc}
+    failure = first_failure(doc)
+    summary["results"] = [failure] if failure else []
+    return summary
+
+
+class InOrder:
+    """Releases items added out of order (calls end when they end) in the order of their
+    index, so output and results keep the order of the suites."""
+
+    def __init__(self, release, start=0):
+        self.release, self.next, self._waiting = release, start, {}
+
+    def add(self, index, *item):
+        self._waiting[index] = item
+        while self.next in self._waiting:
+            self.release(*self._waiting.pop(self.next))
+            self.next += 1
 
 
 class IvrFactory:
@@ -74,82 +126,120 @@ class IvrFactory:
 
 
 class OfflineRunner:
+    """Plays jobs on one virtual clock, `concurrency` calls at a time, in this process; with
+    `workers` > 1, app/parallel.py spreads them over processes.
+
+    Memory stays flat in the number of calls: a run is created when its call starts, and once
+    its call ends it is stored, reported and dropped; only its summary is kept. A call's
+    intermediate states (answered, each step judged) last milliseconds of wall time, so only
+    the queued run (which the next start marks interrupted if this process dies) and the final
+    run are written.
+    """
+
     def __init__(self, store, seed=0, noise="realistic", concurrency=10, reporter=None,
-                 hours_open=True, lambda_responses=None, max_call_seconds=900, dial=None):
+                 hours_open=True, lambda_responses=None, max_call_seconds=900, dial=None,
+                 wire=False, workers=1):
         self.clock = VirtualClock()
         self.seed, self.noise, self.concurrency = seed, noise, max(1, concurrency)
-        self.reporter = reporter
+        self.reporter, self.workers = reporter, max(1, workers)
+        self.options = {"seed": seed, "noise": noise, "concurrency": concurrency,
+                        "hours_open": hours_open, "lambda_responses": lambda_responses,
+                        "max_call_seconds": max_call_seconds, "dial": dial, "wire": wire}
         started = time.time()
         token = secrets.token_hex(16)
+        self.store = store
         self.app = create_app({"STORE": store, "CLOCK": lambda: started + self.clock.now,
                                "TWILIO_AUTH_TOKEN": token, "PUBLIC_URL": OFFLINE_URL,
-                               "VALIDATE_SIGNATURES": True})
-        self.store, self.runs = store, self.app.extensions["runs"]
+                               "VALIDATE_SIGNATURES": True, "DASHBOARD": False})
+        self.runs = self.app.extensions["runs"]
+        self.runs.save_changes = False    # the queued run, then the final one (see _close)
         self.network = VirtualNetwork(self.app, self.clock, Recognizer(noise, seed), OFFLINE_URL,
-                                      token, max_call_seconds)
+                                      token, max_call_seconds, wire=wire)
         self.ivrs = IvrFactory(self.clock, hours_open, lambda_responses, dial)
-        self.coverage = {}
         self._recognizers = {(noise, seed): self.network.recognizer}
         self._started_wall = {}
+        self.coverage = {}
         self._pending = deque()
-        self._seen_paths = {}
+        self._live = {}            # run id -> (index, job) of the calls in progress
+        self._on_done = None
         if reporter:
             self.runs.listeners.append(reporter.run_changed)
 
     def run(self, jobs):
-        """Play every job; returns an OfflineResult with the stored documents."""
+        """Play every job; returns an OfflineResult (summaries, documents from the store)."""
+        if self.workers > 1:
+            from app.parallel import run_parallel
+            return run_parallel(self, jobs)
+        return self.run_here(jobs)
+
+    def run_here(self, jobs):
+        """Play every job in this process."""
         wall = time.perf_counter()
-        run_ids = [self._prepare(job) for job in jobs]
+        result = OfflineResult(store=self.store, coverage=self.coverage)
+
+        def publish(run_id, summary):
+            result.add(run_id, summary)
+            if self.reporter:
+                self.reporter.finished(summary)
+        order = InOrder(publish)
+
+        def done(index, run_id, document):
+            self.store.save(document)
+            order.add(index, run_id, summarize(document))
+        self.play(with_noise_keys(jobs), done)
+        self.store.flush()
+        result.wall_seconds, result.virtual_seconds = time.perf_counter() - wall, self.clock.now
+        return result
+
+    def play(self, items, on_done):
+        """Play (index, job, noise key) items; `on_done(index, run id, final document)` is called
+        as each call ends, in the order they end. The run is forgotten afterwards."""
+        self._on_done = on_done
+        self._pending.extend(items)
+        count = len(self._pending)
         for _ in range(self.concurrency):
             self._start_next()
-        self.clock.run(max_events=MAX_EVENTS_PER_CALL * max(1, len(jobs)))
+        self.clock.run(max_events=MAX_EVENTS_PER_CALL * max(1, count))
+        for run_id in list(self._live):
+            self._close(run_id, "stalled", "the simulation ended before the run closed")
         self.ivrs.close()
-        for run_id in run_ids:
-            self.runs.stop(run_id, "stalled", "the simulation ended before the run closed")
-        self.store.flush()
-        return OfflineResult([self.store.get(r) for r in run_ids], self.coverage,
-                             time.perf_counter() - wall, self.clock.now)
-
-    def _prepare(self, job):
-        options = job.options
-        extra = {"seed": options.get("seed", self.seed), "noise": options.get("noise", self.noise),
-                 "mode": "offline", **job.extra}
-        if getattr(job.suite, "conditions", None):
-            extra["conditions"] = job.suite.conditions     # so `snapshot` and `rejudge` know them
-        run_id = self.runs.create(job.suite, target=str(job.target), extra=extra)
-        hours = options.get("hours")
-        try:
-            make = self.ivrs.maker(job.target, job.suite, None if hours is None else hours == "open",
-                                   options.get("lambda_responses"))
-        except IvrTestError as exc:
-            self.runs.stop(run_id, "error", str(exc))
-            return run_id
-        if job.target.kind == "flow" and job.target.value not in self.coverage:
-            self.coverage[job.target.value] = Coverage(self.ivrs.flow(job.target.value))
-        self._pending.append((run_id, job, make, self._noise_key(job)))
-        return run_id
-
-    def _noise_key(self, job):
-        """The suite's content (never its path), and which run of that content this is: the same
-        suite hears the same noise from any folder, from one invocation to the next."""
-        content = suite_noise_key(job.suite)
-        count = self._seen_paths.get(content, 0)
-        self._seen_paths[content] = count + 1
-        return f"{content}#{count}"
 
     def _start_next(self):
-        if not self._pending:
+        """Start calls until one is in progress (a run whose IVR cannot load closes at once)."""
+        while self._pending:
+            index, job, noise_key = self._pending.popleft()
+            options = job.options
+            extra = {"seed": options.get("seed", self.seed), "noise": options.get("noise", self.noise),
+                     "mode": "offline", **job.extra}
+            if getattr(job.suite, "conditions", None):
+                extra["conditions"] = job.suite.conditions     # so `snapshot` and `rejudge` know them
+            run_id = self.runs.create(job.suite, target=str(job.target), extra=extra)
+            self._live[run_id] = (index, job)
+            hours = options.get("hours")
+            try:
+                make = self.ivrs.maker(job.target, job.suite, None if hours is None else hours == "open",
+                                       options.get("lambda_responses"))
+            except IvrTestError as exc:
+                self._close(run_id, "error", str(exc))
+                continue
+            if job.target.kind == "flow" and job.target.value not in self.coverage:
+                self.coverage[job.target.value] = Coverage(self.ivrs.flow(job.target.value))
+            self._place(run_id, job, make, noise_key)
             return
-        run_id, job, make, noise_key = self._pending.popleft()
-        options = job.options
-        key = (options.get("noise", self.noise), options.get("seed", self.seed))
-        if key not in self._recognizers:
-            self._recognizers[key] = Recognizer(*key)
+
+    def _place(self, run_id, job, make, noise_key):
         self._started_wall[run_id] = time.perf_counter()
-        line, caller, ivr = self.network.place_call(run_id, make, noise_key, self._recognizers[key])
+        line, caller, ivr = self.network.place_call(run_id, make, noise_key, self._recognizer(job))
         if self.reporter:
             line.listeners.append(lambda _line, entry: self.reporter.heard(job.suite, entry, run_id))
         line.on_end.append(lambda _line: self.clock.call_later(0, self._finish, run_id, job, line, caller, ivr))
+
+    def _recognizer(self, job):
+        """The recognizer of this suite's noise and seed (a suite may set its own)."""
+        key = (job.options.get("noise", self.noise), job.options.get("seed", self.seed))
+        if key not in self._recognizers:
+            self._recognizers[key] = Recognizer(*key)
+        return self._recognizers[key]
 
     def _finish(self, run_id, job, line, caller, ivr):
         extra = {"transcript": line.log, "callEnd": line.end_reason,
@@ -166,8 +256,26 @@ class OfflineRunner:
             extra.update(run_facts(ivr))
         if line.end_reason == "call-length limit":
             extra["endReason"] = f"call-length limit ({self.network.max_call_seconds:g} s of call)"
-        self.runs.stop(run_id, "stalled", f"the call ended ({line.end_reason}) but the run did not close",
-                       **extra)
-        if self.reporter:
-            self.reporter.finished(self.runs.session(run_id).document())
+        self._close(run_id, "stalled", f"the call ended ({line.end_reason}) but the run did not close",
+                    **extra)
         self._start_next()
+
+    def _close(self, run_id, status, reason, **extra):
+        """Close the run (if the call did not), hand its final document on, and forget it."""
+        self.runs.stop(run_id, status, reason, **extra)
+        document = self.runs.session(run_id).document()
+        self.runs.forget(run_id)
+        index, _job = self._live.pop(run_id)
+        self._on_done(index, run_id, document)
+
+
+def with_noise_keys(jobs, start=0):
+    """(index, job, noise key) for each job. The key is the suite's content (never its path) and
+    which run of that content this is, so the same suite hears the same noise from any folder,
+    from one invocation to the next, and across workers."""
+    seen = {}
+    for index, job in enumerate(jobs, start):
+        content = suite_noise_key(job.suite)
+        count = seen.get(content, 0)
+        seen[content] = count + 1
+        yield index, job, f"{content}#{count}"

@@ -25,6 +25,8 @@ class RunManager:
         self._queue = deque()        # run ids waiting for a call nobody placed from here
         self._lock = threading.Lock()
         self.listeners = []          # callables(session) told after every change
+        self.save_changes = True     # False: only a run's creation is saved here, and whoever
+                                     # closes it saves the final run (offline runs, app/runner.py)
 
     def create(self, suite, target=None, extra=None, queue=False):
         """Register a run for `suite` and save it as queued; `queue` offers it to unplaced calls."""
@@ -85,6 +87,15 @@ class RunManager:
         """Add keys to a run's document (transcript, coverage, ...), final or not."""
         self._change(run_id, lambda session: session.extra.update(extra))
 
+    def forget(self, run_id):
+        """Drop a finished run from memory once it is stored: offline runs of many calls then use
+        the memory of a few. Later requests for it get the answer for an unknown call."""
+        with self._lock:
+            session = self._sessions.pop(run_id, None)
+            self._locks.pop(run_id, None)
+            if session is not None and self._by_call.get(session.call_sid) == run_id:
+                del self._by_call[session.call_sid]
+
     def _run_for_call(self, call_sid, run_id):
         with self._lock:
             if call_sid in self._by_call:
@@ -114,7 +125,8 @@ class RunManager:
         session = self._sessions[run_id]
         with self._locks[run_id]:
             result = change(session)
-            self.store.save(session.document())
+            if self.save_changes:
+                self.store.save(session.document())
         for listener in self.listeners:
             listener(session)
         return result

@@ -1,20 +1,31 @@
-"""Offline throughput: simulated calls per second, and how fast `python main.py` is end to end.
+"""Offline throughput on what users run: three mixes of suites, at 1 and N worker processes.
 
-1. 1,000 calls of testSuite/testSalesCall.json against the default target (the sample Connect
-   flow and Lex bot) through app.runner.OfflineRunner, with a results store in a temp dir,
-   `--concurrency` calls at a time on one virtual clock, in one thread (so on one core).
-   Prints calls/s, and the calls' virtual seconds against the wall time (the sum of every call's
-   own duration, and the virtual clock's span, each divided by the wall time).
-2. `python main.py` (every sample suite, default target, RESULTS_DB in a temp dir) as a fresh
-   subprocess, `--repeat` times: wall time from spawn to exit, start-up included.
+Mixes (every suite against its own target, as `python main.py` resolves it):
+- sample: every testSuite/*.json, repeated (what `python main.py` runs);
+- long:   the suites of four steps or more (menu retries, the bot asking again), on the sample
+          flow and on its legacy export;
+- lex:    the suites that talk to the Lex bot (salesFavoriteProgrammer, salesNotUnderstood,
+          testSalesCall), with the realistic recognizer.
 
-Run: python bench/offline_throughput.py [--calls 1000] [--concurrency 50] [--repeat 7] [--profile]
+Each row runs in a fresh subprocess (so peak memory is that row's): `--calls` calls through
+app.runner.OfflineRunner (concurrency 50 per worker, results in a temp ResultStore), and prints
+- calls/s: calls over wall time;
+- calls per CPU-second: calls over the CPU time of the process and its workers. On a shared
+  machine wall time includes waiting for a core; CPU time is what one core spends per call;
+- simulated seconds per wall second: the calls' own virtual durations, summed, over wall time;
+- peak RSS of the process (VmHWM) and of its largest worker.
+`--wire` rows play the sample mix through the full webhook round trip, for comparison. Then
+`python main.py` (the 5 sample suites) end to end, `--repeat` times.
+
+Run: python bench/offline_throughput.py [--calls 2000] [--workers N] [--repeat 3] [--profile]
 """
 import argparse
 import cProfile
 import io
+import json
 import os
 import pstats
+import resource
 import statistics
 import subprocess
 import sys
@@ -23,36 +34,91 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _util import ROOT, SAMPLE_SUITE, load, machine  # noqa: E402
+from _util import ROOT, load, machine, peak_rss_mb_of  # noqa: E402
+
+LEGACY_FLOW = "aws-connect-contact-flows/legacy/SalesIVR.json"
+LEX_SUITES = ("salesFavoriteProgrammer.json", "salesNotUnderstood.json", "testSalesCall.json")
 
 
-def offline(calls, concurrency, profile=False):
-    from app.runner import Job, OfflineRunner
+def mix_jobs(mix, calls):
+    """The jobs of a mix, its suites repeated in order up to `calls`."""
+    from app.runner import Job
+    from app.suite import load_suites
+    from app.targets import parse_target, resolve_target
+    suites, errors = load_suites([str(ROOT / "testSuite")])
+    if errors:
+        raise SystemExit(f"broken sample suites: {errors}")
+    if mix == "sample":
+        base = [Job(s, resolve_target(suite_target=s.target, base=ROOT)) for s in suites]
+    elif mix == "long":
+        long_suites = [s for s in suites if len(s.steps) >= 4]
+        base = [Job(s, resolve_target(suite_target=s.target, base=ROOT)) for s in long_suites]
+        base += [Job(s, parse_target(LEGACY_FLOW, "aws-lex-bot", base=ROOT)) for s in long_suites]
+    elif mix == "lex":
+        base = [Job(s, resolve_target(suite_target=s.target, base=ROOT)) for s in suites
+                if Path(s.path).name in LEX_SUITES]
+    else:
+        raise SystemExit(f"unknown mix {mix}")
+    return (base * (calls // len(base) + 1))[:calls]
+
+
+def child(mix, calls, workers, wire, profile):
+    """Runs in the subprocess: prints one JSON line of figures."""
+    from app.runner import OfflineRunner
     from app.store import ResultStore
-    from app.suite import load_suite
-    from app.targets import resolve_target
-    suite = load_suite(str(SAMPLE_SUITE))
-    target = resolve_target(suite_target=suite.target)
+    os.chdir(ROOT)
+    jobs = mix_jobs(mix, calls)
     with tempfile.TemporaryDirectory() as tmp:
         store = ResultStore(Path(tmp) / "db.json")
-        runner = OfflineRunner(store, concurrency=concurrency)
-        jobs = [Job(suite, target) for _ in range(calls)]
+        runner = OfflineRunner(store, concurrency=50, workers=workers, wire=wire)
         profiler = cProfile.Profile() if profile else None
-        started = time.perf_counter()
+        cpu, wall = time.process_time(), time.perf_counter()
         if profiler:
             profiler.enable()
         result = runner.run(jobs)
         if profiler:
             profiler.disable()
-        wall = time.perf_counter() - started
+        wall = time.perf_counter() - wall
+        cpu = time.process_time() - cpu
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
         store.close()
-        size = (Path(tmp) / "db.json").stat().st_size
+        db_bytes = (Path(tmp) / "db.json").stat().st_size
     statuses = {}
-    for doc in result.documents:
-        statuses[doc["status"]] = statuses.get(doc["status"], 0) + 1
-    call_seconds = sum(doc.get("virtualSeconds") or 0 for doc in result.documents)
-    return {"wall": wall, "calls": calls, "statuses": statuses, "call_seconds": call_seconds,
-            "span": result.virtual_seconds, "db_bytes": size, "profiler": profiler}
+    for summary in result.summaries:
+        statuses[summary["status"]] = statuses.get(summary["status"], 0) + 1
+    figures = {"mix": mix, "calls": calls, "workers": workers, "wire": wire, "wall": wall,
+               "cpu": cpu + children.ru_utime + children.ru_stime, "statuses": statuses,
+               "call_seconds": sum(s.get("virtualSeconds") or 0 for s in result.summaries),
+               "peak_mb": peak_rss_mb_of("self") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+               "worker_peak_mb": children.ru_maxrss / 1024, "db_mb": db_bytes / 1e6}
+    if profiler:
+        out = io.StringIO()
+        stats = pstats.Stats(profiler, stream=out)
+        stats.sort_stats("tottime").print_stats(25)
+        stats.sort_stats("cumulative").print_stats(30)
+        print(out.getvalue(), file=sys.stderr)
+    print(json.dumps(figures))
+
+
+def measure(mix, calls, workers, wire=False, profile=False):
+    command = [sys.executable, __file__, "--child", mix, str(calls), str(workers)]
+    command += ["--wire"] * wire + ["--profile"] * profile
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=1800)
+    if done.returncode:
+        raise SystemExit(done.stderr[-2000:])
+    if profile:
+        print(done.stderr)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def row(r, one=None):
+    rate = r["calls"] / r["wall"]
+    scaling = f"  {rate / (one['calls'] / one['wall']):.2f}x one worker" if one else ""
+    worker = f", largest worker {r['worker_peak_mb']:.0f} MB" if r["workers"] > 1 else ""
+    return (f"  {r['mix']:<6} {'wire' if r['wire'] else 'fast'}  workers {r['workers']}:  "
+            f"{rate:6.0f} calls/s{scaling}   {r['calls'] / r['cpu']:6.0f} calls per CPU-second   "
+            f"{r['call_seconds'] / r['wall']:7.0f} simulated s per wall s   peak {r['peak_mb']:.0f} MB"
+            f"{worker}   {r['statuses']}")
 
 
 def main_py(repeat):
@@ -67,54 +133,37 @@ def main_py(repeat):
             times.append(time.perf_counter() - started)
             if done.returncode != 0:
                 raise SystemExit(f"python main.py exited {done.returncode}: {done.stderr.decode()[-500:]}")
-        imports = subprocess.run([sys.executable, "-X", "importtime", "-c", "import app.cli, app.runner"],
-                                 cwd=ROOT, env=env, capture_output=True, text=True, timeout=60).stderr
-    return times, imports
-
-
-def slowest_imports(importtime_output, count=8):
-    rows = []
-    for line in importtime_output.splitlines():
-        if line.startswith("import time:") and "|" in line and "self" not in line:
-            _, cumulative, name = line.split("|")
-            rows.append((int(cumulative), name.rstrip()))
-    top = [row for row in rows if not row[1].startswith("    ")]   # top-level imports only
-    return sorted(top, reverse=True)[:count]
+    return times
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--calls", type=int, default=1000)
-    parser.add_argument("--concurrency", type=int, default=50)
-    parser.add_argument("--repeat", type=int, default=7, help="runs of `python main.py`")
-    parser.add_argument("--profile", action="store_true", help="cProfile the offline run")
+    parser.add_argument("--calls", type=int, default=2000)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--mixes", default="sample,long,lex")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of `python main.py`")
+    parser.add_argument("--profile", action="store_true", help="cProfile the sample mix, one worker")
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--wire", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        mix, calls, workers = args.child
+        return child(mix, int(calls), int(workers), args.wire, args.profile)
     print(f"machine: {machine()}")
     print(f"load before: {load()}")
-
-    r = offline(args.calls, args.concurrency, args.profile)
-    rate = r["calls"] / r["wall"]
-    print(f"\noffline: {r['calls']} calls of {SAMPLE_SUITE.name}, concurrency {args.concurrency}, "
-          f"one thread")
-    print(f"  wall {r['wall']:.2f} s  ->  {rate:.0f} calls/s  (goal >= 200)")
-    print(f"  statuses {r['statuses']}")
-    print(f"  virtual: {r['call_seconds']:.0f} call-seconds ({r['call_seconds'] / r['wall']:.0f}x wall), "
-          f"clock span {r['span']:.0f} s ({r['span'] / r['wall']:.0f}x wall)")
-    print(f"  results file {r['db_bytes'] / 1e6:.1f} MB")
-    if r["profiler"]:
-        out = io.StringIO()
-        stats = pstats.Stats(r["profiler"], stream=out)
-        stats.sort_stats("tottime").print_stats(25)
-        stats.sort_stats("cumulative").print_stats(30)
-        print(out.getvalue())
-
+    print(f"\n{args.calls} calls per row, concurrency 50 per worker:")
+    for mix in args.mixes.split(","):
+        one = measure(mix, args.calls, 1, profile=args.profile and mix == "sample")
+        print(row(one), flush=True)
+        if args.workers > 1:
+            print(row(measure(mix, args.calls, args.workers), one), flush=True)
+        if mix == "sample":
+            print(row(measure(mix, args.calls, 1, wire=True)), flush=True)
+        print(f"  load now: {load()}", flush=True)
     if args.repeat:
-        times, imports = main_py(args.repeat)
+        times = main_py(args.repeat)
         print(f"\n`python main.py` (5 sample suites, start-up included), {args.repeat} runs: "
-              f"min {min(times):.2f} s, median {statistics.median(times):.2f} s, "
-              f"max {max(times):.2f} s  (goal < 2 s)")
-        print("  slowest top-level imports (python -X importtime, cumulative ms): " + ", ".join(
-            f"{name.strip()} {us / 1000:.0f}" for us, name in slowest_imports(imports)))
+              f"min {min(times):.2f} s, median {statistics.median(times):.2f} s, max {max(times):.2f} s")
     print(f"load after: {load()}")
 
 

@@ -176,3 +176,28 @@ def test_an_ivr_that_never_stops_talking_fails_the_step_at_the_listen_limit(stor
     [step] = doc["results"]
     assert step["reason"] == "listen-limit" and step["waited"] >= 60
     assert doc["virtualSeconds"] < 70           # judged at the cap, then the caller hung up
+
+
+def test_finished_calls_leave_memory(store):
+    """Once stored and reported, a run is neither in the run manager nor reachable from the
+    clock (a cancelled call-length limit used to hold each call until its 900 s were up)."""
+    import gc
+    import weakref
+    suite = load_suite("testSuite/salesNotUnderstood.json")
+    runner = OfflineRunner(store, concurrency=5)
+    lines, alive, place = [], [], runner.network.place_call
+
+    def spy(*args, **kwargs):
+        gc.collect()
+        alive.append(sum(ref() is not None for ref in lines))   # earlier calls still in memory
+        line, caller, ivr = place(*args, **kwargs)
+        lines.extend(weakref.ref(party) for party in (line, caller, ivr))
+        return line, caller, ivr
+    runner.network.place_call = spy
+    result = runner.run([Job(suite, resolve_target())] * 20)
+    gc.collect()
+    assert len(lines) == 60 and [ref() for ref in lines] == [None] * 60
+    assert max(alive) == 3 * 5      # the calls in progress, and the one whose end starts the next
+    assert all(runner.runs.session(run_id) is None for run_id in result.run_ids)
+    assert [s["status"] for s in result.summaries] == ["complete"] * 20
+    assert "transcript" not in result.summaries[0] and result.documents[0]["transcript"]

@@ -17,7 +17,11 @@ class Timer:
         self.when, self.fn, self.args, self.cancelled = when, fn, args, False
 
     def cancel(self):
+        """Stop the callback from firing, and let go of it: a cancelled timer waits in the queue
+        until its time (a call's 900 s length limit, long after the call ended), and must not
+        keep the call's objects alive until then."""
         self.cancelled = True
+        self.fn, self.args = None, ()
 
 
 class VirtualClock:
@@ -29,7 +33,11 @@ class VirtualClock:
         self._seq = itertools.count()
 
     def call_later(self, delay, fn, *args):
-        return self.call_at(self.now + max(0.0, float(delay)), fn, *args)
+        # call_at's work, inlined: every simulated wait of every call comes through here.
+        when = self.now + delay if delay > 0 else self.now      # NaN and negatives: now
+        timer = Timer(float(when), fn, args)
+        heapq.heappush(self._queue, (timer.when, next(self._seq), timer))
+        return timer
 
     def call_at(self, when, fn, *args):
         timer = Timer(max(float(when), self.now), fn, args)

@@ -1,11 +1,14 @@
 """The virtual phone network: places offline calls between our webhook app and the IVR under test.
 
-The caller's leg is a TwimlLeg running our own webhooks (through Flask's test client, signed
-like Twilio's requests), so offline runs exercise exactly the code a live Twilio call does. The
-IVR's leg is whatever the target needs: a Connect flow interpreter or another TwimlLeg.
+The caller's leg is a TwimlLeg running our own webhooks. With `wire=True` every request makes the
+full round trip a live Twilio call makes (a WSGI request to the Flask app, form-encoded and
+signed like Twilio's, TwiML written and parsed as XML); by default the same run manager and the
+same TwiML are reached directly (app/simulator/direct.py), which is proven to store the same runs.
+The IVR's leg is whatever the target needs: a Connect flow interpreter or another TwimlLeg.
 """
 import uuid
 
+from app.simulator.direct import DirectFetcher, DirectTwimlLeg
 from app.simulator.fetch import FlaskFetcher
 from app.simulator.line import Line
 from app.simulator.twiml_leg import TwimlLeg
@@ -26,10 +29,15 @@ def new_call_sid():
 
 
 class VirtualNetwork:
-    def __init__(self, app, clock, recognizer, public_url, auth_token=None, max_call_seconds=900):
+    def __init__(self, app, clock, recognizer, public_url, auth_token=None, max_call_seconds=900,
+                 wire=False):
         self.clock, self.recognizer = clock, recognizer
         self.public_url, self.max_call_seconds = public_url.rstrip("/"), max_call_seconds
         self.fetch = FlaskFetcher(app, auth_token=auth_token, public_url=self.public_url)
+        self.caller_leg = TwimlLeg
+        if not wire:
+            self.fetch = DirectFetcher(app, self.public_url, wire=self.fetch)
+            self.caller_leg = DirectTwimlLeg
 
     def place_call(self, run_id, make_ivr, noise_key=None, recognizer=None):
         """Connect our webhooks for `run_id` to the IVR that `make_ivr(line)` builds.
@@ -42,7 +50,7 @@ class VirtualNetwork:
         """
         call_sid = new_call_sid()
         line = Line(self.clock, recognizer or self.recognizer, call_id=call_sid, noise_key=noise_key)
-        caller = TwimlLeg(self.clock, line, self.fetch, f"{self.public_url}/voice?run={run_id}",
+        caller = self.caller_leg(self.clock, line, self.fetch, f"{self.public_url}/voice?run={run_id}",
                           call_params(call_sid, "outbound-api"), name="caller",
                           status_callback=f"{self.public_url}/status")
         ivr = make_ivr(line)

@@ -1,0 +1,93 @@
+"""--workers: suites spread over processes give the store, the output and the verdicts of one."""
+import json
+
+from app.parallel import run_parallel
+from app.report import ConsoleReporter
+from app.runner import Job, OfflineRunner
+from app.store import ResultStore
+from app.suite import load_suites, parse_suite
+from app.targets import resolve_target
+
+WALL_CLOCK_KEYS = ("unique_id", "callSid", "startTimestamp", "endTimeStamp", "wallSeconds")
+WALL_CLOCK_STEP_KEYS = ("listenStartedAt", "judgedAt")
+
+
+def mixed_jobs():
+    """The samples, the failing examples and a suite that stalls at the call-length limit."""
+    suites, errors = load_suites(["testSuite", "examples/failing"])
+    assert not errors
+    silent = parse_suite([{"expect": "x", "match": "any", "then": None, "timeout": 3}] * 3, "silent.json")
+    return [Job(s, resolve_target(suite_target=s.target)) for s in suites + [silent]] * 6
+
+
+def play(tmp_path, name, jobs, workers):
+    lines = []
+    reporter = ConsoleReporter(echo=lines.append, color=False, verbose=True)
+    store = ResultStore(tmp_path / f"{name}.json")
+    runner = OfflineRunner(store, reporter=reporter, concurrency=3, workers=workers)
+    try:
+        result = run_parallel(runner, jobs, min_jobs_per_worker=1) if workers > 1 else runner.run(jobs)
+    finally:
+        store.close()
+    table = json.loads((tmp_path / f"{name}.json").read_text())["_default"]
+    stored = [table[key] for key in sorted(table, key=int)]
+    return result, stored, lines
+
+
+def comparable(doc):
+    """A stored run without what depends on the wall clock or on random ids."""
+    doc = {key: value for key, value in doc.items() if key not in WALL_CLOCK_KEYS}
+    doc["results"] = [{k: v for k, v in step.items() if k not in WALL_CLOCK_STEP_KEYS}
+                      for step in doc["results"]]
+    return doc
+
+
+def test_two_workers_store_and_print_what_one_process_does(tmp_path):
+    jobs = mixed_jobs()
+    one, one_stored, one_lines = play(tmp_path, "one", jobs, workers=1)
+    two, two_stored, two_lines = play(tmp_path, "two", jobs, workers=2)
+    assert len(one_stored) == len(two_stored) == len(jobs)
+    assert [comparable(d) for d in one_stored] == [comparable(d) for d in two_stored]
+    assert one_lines == two_lines and len(one_lines) > 10 * len(jobs)
+    assert [s["status"] for s in one.summaries] == [s["status"] for s in two.summaries]
+    assert {s["status"] for s in two.summaries} == {"complete", "failed"}
+    assert [s["file"] for s in two.summaries] == [job.suite.path for job in jobs]   # suite order
+    assert [s["unique_id"] for s in two.summaries] == [d["unique_id"] for d in two_stored]
+    assert {p: c.summary() for p, c in one.coverage.items()} == {p: c.summary() for p, c in two.coverage.items()}
+    assert two.documents == two_stored
+
+
+def test_a_small_run_stays_in_one_process(tmp_path):
+    suites, _ = load_suites(["testSuite"])
+    store = ResultStore(tmp_path / "db.json")
+    runner = OfflineRunner(store, workers=8)
+    result = runner.run([Job(s, resolve_target(suite_target=s.target)) for s in suites])
+    store.close()
+    assert [s["status"] for s in result.summaries] == ["complete"] * len(suites)
+    assert result.virtual_seconds == runner.clock.now > 0       # played on this process's clock
+
+
+def test_output_follows_the_suites_not_the_order_calls_end(tmp_path):
+    suites, _ = load_suites(["testSuite"])
+    long_first = sorted(suites, key=lambda s: -len(s.steps))
+    jobs = [Job(s, resolve_target(suite_target=s.target)) for s in long_first]
+    _result, stored, lines = play(tmp_path, "order", jobs, workers=1)
+    headers = [line for line in lines if line.startswith("── ")]
+    assert [next(s.path for s in long_first if f"({s.path})" in h) for h in headers] == [s.path for s in long_first]
+    assert [d["file"] for d in stored] == [s.path for s in long_first]
+    ends = [d["virtualSeconds"] for d in stored]
+    assert ends != sorted(ends)          # the calls did not end in suite order
+
+
+def test_a_target_that_cannot_load_is_an_error_run_in_a_worker_too(tmp_path):
+    from app.targets import parse_target
+    flow = tmp_path / "flow.json"
+    flow.write_text(json.dumps({"Version": "2019-10-30", "StartAction": "a", "Actions": [
+        {"Identifier": "a", "Type": "MessageParticipant", "Parameters": {"Text": "Hi."},
+         "Transitions": {"NextAction": "no-such-block"}}]}))        # a dangling transition
+    good = mixed_jobs()[:4]
+    jobs = good[:2] + [Job(good[0].suite, parse_target(str(flow)))] + good[2:]
+    result, stored, lines = play(tmp_path, "broken", jobs, workers=2)
+    assert [d["status"] for d in stored][2] == "error" and "no-such-block" in stored[2]["endReason"]
+    assert [s["status"] for s in result.summaries] == [d["status"] for d in stored]
+    assert sum(line.startswith(("PASS ", "FAIL ")) for line in lines) == len(jobs)
