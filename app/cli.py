@@ -4,15 +4,15 @@ Bad input (a broken suite, an unknown target, a missing setting) prints one clea
 exits 2; a run where any suite fails exits 1; all passing exits 0.
 """
 import json
-import signal
 import sys
 from pathlib import Path
 
 import click
 
 from app.config import load_settings
-from app.errors import IvrTestError
+from app.errors import IvrTestError, StorageError
 from app.report import ConsoleReporter, print_summary
+from app.stopping import StopSignals, exit_stopped, exit_storage_failure, open_or_exit
 from app.store import open_store
 from app.suite import load_suites
 from app.targets import resolve_target
@@ -74,17 +74,25 @@ def run(suites, target, lex_bot, concurrency, seed, noise, hours, lambda_respons
     responses = read_lambda_responses(lambda_responses)
     color = False if no_color else None
     reporter = ConsoleReporter(quiet=quiet, verbose=verbose, color=color, total=len(jobs))
-    store = open_store(db or settings["RESULTS_DB"])
+    store = open_or_exit(open_store, db or settings["RESULTS_DB"])
     reporter.start()      # here, on the main thread: live runs report from webhook threads
+    signals, failure = StopSignals(), None
     try:
-        result = execute(jobs, store, settings, reporter, seed=seed, noise=noise,
-                         concurrency=concurrency, hours_open=hours == "open",
-                         lambda_responses=responses)
+        with signals:
+            result = execute(jobs, store, settings, reporter, seed=seed, noise=noise,
+                             concurrency=concurrency, hours_open=hours == "open",
+                             lambda_responses=responses)
+    except StorageError as exc:
+        failure = exc
     except IvrTestError as exc:
         fail(str(exc))
     finally:
         reporter.close()
         store.close()
+    if signals.stopped:
+        exit_stopped(signals.stopped, store)
+    if failure or store.failure:
+        exit_storage_failure(failure or store.failure, store)
     report(result, color)
     if junit_path:
         from app.junit import write_junit
@@ -156,7 +164,7 @@ def serve(host, port, suite_paths, db):
     loaded, errors = load_suites(suite_paths or [DEFAULT_SUITES])
     for error in errors:
         click.echo(f"error: {error}", err=True)
-    store = open_store(db or settings["RESULTS_DB"])
+    store = open_or_exit(open_store, db or settings["RESULTS_DB"])
     app = create_app({"STORE": store})
     for suite in loaded:
         app.extensions["runs"].create(suite, target="serve", extra={"mode": "serve"}, queue=True)
@@ -165,16 +173,14 @@ def serve(host, port, suite_paths, db):
     click.echo(f"{len(loaded)} suite(s) queued. Webhooks: {public}/voice  {public}/status")
     if not settings["TWILIO_AUTH_TOKEN"]:
         click.echo("warning: TWILIO_AUTH_TOKEN is not set, so requests are not signature-checked")
-    signal.signal(signal.SIGTERM, stop_on_sigterm)
+    signals = StopSignals()
     try:
-        waitress_serve(app, host=host, port=port, **SERVER_OPTIONS)
+        with signals:       # waitress finishes the requests in flight, then returns
+            waitress_serve(app, host=host, port=port, **SERVER_OPTIONS)
     finally:
         store.close()
-
-
-def stop_on_sigterm(signum, frame):
-    """SIGTERM's default skips `finally`; exit normally so the results store is written."""
-    raise SystemExit(0)
+    if signals.stopped:
+        exit_stopped(signals.stopped, store)
 
 
 @cli.command()
