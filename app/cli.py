@@ -221,11 +221,14 @@ def report_command(html_path, junit_path, last, db):
 def read_runs(db, last):
     from app.store import ResultStore
     settings = settings_or_exit()
-    store = ResultStore(Path(db or settings["RESULTS_DB"]))
     try:
-        return store.runs(last=last)
-    finally:
-        store.close()
+        store = ResultStore(Path(db or settings["RESULTS_DB"]), readonly=True)
+        try:
+            return store.runs(last=last)
+        finally:
+            store.close()
+    except IvrTestError as exc:
+        fail(str(exc))
 
 
 @cli.command()

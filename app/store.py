@@ -185,8 +185,12 @@ class ResultStore:
         self._dirty = False
         self._stopped = False
         self._remove_stale_temp_files()
-        with self.file.locked():            # checks, repairs or indexes the file once, now
-            pass
+        try:
+            with self.file.locked():        # checks, repairs or indexes the file once, now
+                pass
+        except StorageError:
+            if not readonly or self.file.read_state() is None:
+                raise                       # a reader of a read-only folder reads without it
         self.journal = None if readonly else Journal(self.file.journal_dir)
         self._writer = None
         if not readonly:
@@ -219,6 +223,7 @@ class ResultStore:
                 except StorageError as exc:
                     self._fail(exc)
                     raise
+                self.failure = None
             else:
                 run.version += 1
             version = run.version
