@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from app.config import load_settings
-from app.errors import IvrTestError, StorageError
+from app.errors import ConfigError, IvrTestError, StorageError
 from app.report import ConsoleReporter, print_summary
 from app.stopping import StopSignals, exit_stopped, exit_storage_failure, open_or_exit
 from app.store import open_store
@@ -134,9 +134,10 @@ def make_jobs(suites, cli_target, env_target, lex_bot):
 def read_lambda_responses(path):
     if not path:
         return None
+    from app import limits
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+        data = limits.read_json(path, ConfigError)
+    except (OSError, ValueError, ConfigError) as exc:
         fail(f"{path}: cannot read Lambda responses: {exc}")
     if not isinstance(data, dict):
         fail(f"{path}: expected an object mapping a function name or ARN to its response")

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app import limits
 from app.errors import SuiteError
 from app.matching import DEFAULT_THRESHOLD, MATCH_MODES
 
@@ -74,11 +75,11 @@ def load_suite(path):
     path = Path(path)
     name = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = limits.read_text(path, SuiteError)
     except (OSError, UnicodeDecodeError) as exc:
         raise SuiteError(f"{name}: cannot read file: {exc}") from None
     try:
-        data = json.loads(text)
+        data = limits.loads(text, name, SuiteError)
     except json.JSONDecodeError as exc:
         raise SuiteError(f"{name}: line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}") from None
     return parse_suite(data, name, default_name=path.stem)
