@@ -83,10 +83,13 @@ def test_a_zip_past_the_total_or_entry_count_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(limits, "MAX_DOCUMENTS", 20)
     with pytest.raises(LexError, match="30 entries is past the limit of 20"):
         limits.read_zip(path, LexError)
-    monkeypatch.setattr(limits, "MAX_DOCUMENTS", 100)
-    monkeypatch.setattr(limits, "MAX_ZIP_BYTES", 1000)
-    with pytest.raises(LexError, match="expands to 3,060 bytes, past the limit of 1,000"):
-        limits.read_zip(path, LexError)
+    small = tmp_path / "small.zip"
+    with zipfile.ZipFile(small, "w", zipfile.ZIP_DEFLATED) as archive:
+        for i in range(3):
+            archive.writestr(f"f{i}.json", "[" + " " * 1000 + "]")
+    monkeypatch.setattr(limits, "MAX_ZIP_BYTES", 2000)
+    with pytest.raises(LexError, match="expands to 3,006 bytes, past the limit of 2,000"):
+        limits.read_zip(small, LexError)
 
 
 def test_an_entry_past_the_file_limit_is_cut_off_as_it_is_read(tmp_path, monkeypatch):
