@@ -4,6 +4,7 @@ import time
 from flask import Flask
 
 from app.config import load_settings
+from app.errors import ConfigError
 from app.runs import RunManager
 from app.store import ResultStore
 
@@ -27,6 +28,19 @@ def create_app(test_config=None):
 
     from app import dashboard, webhooks
     app.register_blueprint(webhooks.bp)
-    if app.config.get("DASHBOARD", True):
+    if dashboard_wanted(app.config):
         dashboard.register(app)
     return app
+
+
+def dashboard_wanted(config):
+    """The dashboard is on unless the server faces the internet (an auth token and a public
+    URL: Twilio, and anyone, can reach it), where it takes DASHBOARD=true and a password."""
+    public = bool(config.get("TWILIO_AUTH_TOKEN") and config.get("PUBLIC_URL"))
+    wanted = config.get("DASHBOARD")
+    if wanted is None:
+        return not public
+    if wanted and public and not config.get("DASHBOARD_PASSWORD"):
+        raise ConfigError("DASHBOARD=true on a server facing the internet (TWILIO_AUTH_TOKEN and "
+                          "PUBLIC_URL set) needs DASHBOARD_PASSWORD: set it, or DASHBOARD=false")
+    return bool(wanted)

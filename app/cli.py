@@ -166,7 +166,11 @@ def serve(host, port, suite_paths, db):
     for error in errors:
         click.echo(f"error: {error}", err=True)
     store = open_or_exit(open_store, db or settings["RESULTS_DB"])
-    app = create_app({"STORE": store})
+    try:
+        app = create_app({"STORE": store})
+    except IvrTestError as exc:
+        store.close()
+        fail(str(exc))
     for suite in loaded:
         app.extensions["runs"].create(suite, target="serve", extra={"mode": "serve"}, queue=True)
     port = port or settings["PORT"]
@@ -245,7 +249,7 @@ def results(last, as_json, db):
     if not docs:
         click.echo("no runs yet")
         return
-    for doc in docs:
-        click.echo(f"{doc.get('startTimestamp', '')[:19]}  {doc['status']:<11}  "
+    for doc in docs:        # str(): a stored document may hold any type
+        click.echo(f"{str(doc.get('startTimestamp', ''))[:19]}  {str(doc.get('status')):<11}  "
                    f"{doc.get('passedSteps', 0)}/{doc.get('totalSteps', 0)}  {doc.get('suite', '')}"
                    f"  {doc.get('target') or ''}")

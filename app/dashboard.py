@@ -13,16 +13,22 @@ for `python main.py report --html FILE`, which can be mailed or attached to a CI
 from datetime import datetime
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, render_template, request, url_for
+import hmac
+import logging
+import threading
+
+from flask import Blueprint, Response, abort, current_app, g, render_template, request, url_for
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from app.junit import run_seconds, step_outcomes
 from app.report import entry_text, instruction, parse_iso, party_label
 
+log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 TEMPLATES, STATIC = HERE / "templates", HERE / "static"
 STYLESHEET = "dashboard.css"
-DEFAULT_LIMIT, MAX_LIMIT = 200, 5000
+DEFAULT_LIMIT, MAX_LIMIT = 50, 500
+DASHBOARD_SLOTS = 4            # dashboard requests at once; beyond, 503: webhooks keep their threads
 STATUSES = ("complete", "failed", "error", "busy", "no-answer", "canceled", "stalled", "interrupted",
             "in-progress", "queued")
 STATUS_KIND = {"complete": "pass", "failed": "fail", "busy": "fail", "no-answer": "fail",
@@ -38,10 +44,34 @@ bp = Blueprint("dashboard", __name__, template_folder="templates", static_folder
 
 
 def register(app):
-    """Add the dashboard to a Flask app (once)."""
+    """Add the dashboard to a Flask app (once), with its own small share of the server."""
     if "dashboard" not in app.blueprints:
+        app.extensions["dashboard_slots"] = threading.BoundedSemaphore(DASHBOARD_SLOTS)
         app.register_blueprint(bp)
     return app
+
+
+@bp.before_request
+def guard():
+    """Basic auth when DASHBOARD_PASSWORD is set; at most DASHBOARD_SLOTS requests at once (a
+    busy dashboard answers 503 rather than take the threads the webhooks need)."""
+    password = current_app.config.get("DASHBOARD_PASSWORD")
+    if password:
+        given = request.authorization.password if request.authorization else None
+        if not given or not hmac.compare_digest(given.encode(), password.encode()):
+            return Response("password required\n", 401, {"WWW-Authenticate": 'Basic realm="IVR tests"'},
+                            mimetype="text/plain")
+    if not current_app.extensions["dashboard_slots"].acquire(blocking=False):
+        return Response("the dashboard is busy, try again\n", 503, {"Retry-After": "1"},
+                        mimetype="text/plain")
+    g.dashboard_slot = True
+    return None
+
+
+@bp.teardown_request
+def release(_error):
+    if g.pop("dashboard_slot", False):
+        current_app.extensions["dashboard_slots"].release()
 
 
 # ── routes ──────────────────────────────────────────────────────────────────────────────────
@@ -50,12 +80,17 @@ def register(app):
 def index():
     """The runs, newest first, filtered by `status` and `suite`, with counts of what they show."""
     status, suite = request.args.get("status", ""), request.args.get("suite", "")
-    limit = parse_limit(request.args.get("limit"))
-    runs = store().summaries()
-    shown = filter_runs(runs, status, suite)
-    return render_template("dashboard/index.html", **page_links(), runs=[summary(d) for d in shown[:limit]],
-                           total=len(shown), limit=limit, counts=counts(shown),
-                           statuses=status_choices(runs), suites=suite_choices(runs),
+    limit, offset = parse_limit(request.args.get("limit")), parse_offset(request.args.get("offset"))
+    shown = store().summaries(last=limit + 1, offset=offset, status=status or None,
+                              match=(lambda d: suite in (d.get("suite"), d.get("file"))) if suite else None)
+    more = len(shown) > limit
+    shown = shown[:limit]
+    older = url_for("dashboard.index", status=status or None, suite=suite or None,
+                    offset=offset + limit, limit=limit) if more else None
+    return render_template("dashboard/index.html", **page_links(), runs=readable(summary, shown),
+                           total=offset + len(shown) if status or suite else store().total(),
+                           limit=limit, counts=counts(shown),
+                           statuses=list(STATUSES), suites=suite_choices(shown), older_href=older,
                            status=status, suite=suite, run_href=run_href)
 
 
@@ -65,7 +100,11 @@ def run(run_id):
     doc = store().get(run_id)
     if doc is None:
         abort(404)
-    return render_template("dashboard/run.html", **page_links(), run=run_view(doc))
+    view = readable(run_view, [doc])
+    if not view:
+        return Response(f"run {run_id} cannot be shown: its stored document has fields of an "
+                        "unexpected type (see the server log)\n", 422, mimetype="text/plain")
+    return render_template("dashboard/run.html", **page_links(), run=view[0])
 
 
 @bp.errorhandler(404)
@@ -103,6 +142,26 @@ def parse_limit(text):
         return DEFAULT_LIMIT
 
 
+def parse_offset(text):
+    try:
+        return min(max(int(text), 0), 10_000_000)
+    except (TypeError, ValueError):
+        return 0
+
+
+def readable(view, docs):
+    """`view(doc)` of each stored document; one of an unexpected shape (a hand-edited file, an
+    older version) is skipped with a note in the log rather than break the page."""
+    shown = []
+    for doc in docs:
+        try:
+            shown.append(view(doc if isinstance(doc, dict) else {}))
+        except Exception as exc:                                # noqa: BLE001 - any shape
+            log.warning("skipped run %r in the dashboard: %r", str(doc.get("unique_id") if
+                        isinstance(doc, dict) else doc)[:80], exc)
+    return shown
+
+
 # ── the runs list ───────────────────────────────────────────────────────────────────────────
 
 def filter_runs(docs, status="", suite=""):
@@ -114,7 +173,7 @@ def filter_runs(docs, status="", suite=""):
 
 def counts(docs):
     """How many runs passed, failed, errored and are still running."""
-    kinds = [STATUS_KIND.get(doc.get("status"), "error") for doc in docs]
+    kinds = [STATUS_KIND.get(str(doc.get("status")), "error") for doc in docs]
     return {"runs": len(docs), "pass": kinds.count("pass"), "fail": kinds.count("fail"),
             "error": kinds.count("error"), "running": kinds.count("running")}
 
@@ -125,7 +184,8 @@ def status_choices(docs):
 
 
 def suite_choices(docs):
-    return sorted({doc.get("suite") or doc.get("file") for doc in docs} - {None, ""}, key=str.lower)
+    names = {doc.get("suite") or doc.get("file") for doc in docs}
+    return sorted((name for name in names if isinstance(name, str) and name), key=str.lower)
 
 
 def summary(doc):
@@ -254,7 +314,7 @@ def render_static_report(documents, title="IVR test results"):
     docs = list(documents)
     return env.get_template("dashboard/report.html").render(
         title=title, inline_css=(STATIC / STYLESHEET).read_text(encoding="utf-8"), css_href=None,
-        home_href="#top", runs=[summary(d) for d in docs], details=[run_view(d) for d in docs],
+        home_href="#top", runs=readable(summary, docs), details=readable(run_view, docs),
         counts=counts(docs), total=len(docs), limit=len(docs), run_href=lambda row: f"#run-{row['id']}",
         generated=datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S %Z"))
 

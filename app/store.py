@@ -325,6 +325,12 @@ class ResultStore:
         items = self._latest(None if last is None else offset + last, status, match)
         return [dict(summary) for summary, _ in items[offset:]]
 
+    def total(self):
+        """How many runs the file and this process hold (from the state: no reading)."""
+        state = self.file.read_state() or {"next_id": 1}
+        with self._lock:
+            return state["next_id"] - 1 + sum(1 for run in self._runs.values() if run.doc_id is None)
+
     def _latest(self, last, status=None, match=None):
         def wanted(summary):
             return (status is None or summary.get("status") == status) and (match is None or match(summary))
