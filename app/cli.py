@@ -160,7 +160,8 @@ def serve(host, port, suite_paths, db):
     """Serve the webhooks; calls placed elsewhere take the queued suites in order."""
     from waitress import serve as waitress_serve
 
-    from app import SERVER_OPTIONS, create_app
+    from app import SERVER_OPTIONS, create_app, raise_open_files_limit
+    raise_open_files_limit()
     settings = settings_or_exit()
     loaded, errors = load_suites(suite_paths or [DEFAULT_SUITES])
     for error in errors:
