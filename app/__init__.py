@@ -1,11 +1,10 @@
 """IVR test server: runs JSON test suites against phone IVRs, live through Twilio or offline."""
-import time
 
 from flask import Flask
 
 from app.config import load_settings
 from app.errors import ConfigError
-from app.runs import RunManager
+from app.runs import RunManager, steady_time
 from app.store import ResultStore
 
 MAX_REQUEST_BYTES = 64 * 1024
@@ -38,7 +37,7 @@ def create_app(test_config=None):
     app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     app.config.update(test_config or {})
     store = app.config.get("STORE") or ResultStore(app.config["RESULTS_DB"])
-    app.extensions["runs"] = RunManager(store, app.config.get("CLOCK") or time.time)
+    app.extensions["runs"] = RunManager(store, app.config.get("CLOCK") or steady_time)
     app.extensions["store"] = store
 
     from app import dashboard, webhooks

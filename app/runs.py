@@ -14,10 +14,18 @@ from collections import deque
 from app.engine import TWILIO_FAILURES, CallSession
 
 log = logging.getLogger(__name__)
+_WALL_AT_START = time.time() - time.monotonic()
+
+
+def steady_time():
+    """Seconds since the epoch that never jump: the wall clock read once, advanced by
+    time.monotonic. A step's wait is a difference of two readings, so an NTP step or a manual
+    clock change during a call can neither fail a correct step nor store a negative wait."""
+    return _WALL_AT_START + time.monotonic()
 
 
 class RunManager:
-    def __init__(self, store, clock=time.time):
+    def __init__(self, store, clock=steady_time):
         self.store, self.clock = store, clock
         self._sessions = {}          # run id -> CallSession
         self._by_call = {}           # CallSid -> run id

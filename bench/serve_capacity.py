@@ -125,11 +125,12 @@ def report(title, timings, errors, finished, seconds, concurrency, think):
               f"{ms(percentile(values, 99)):>8} {ms(max(values) if values else None):>8} {bad[path]:>8}")
     every = [elapsed for _, elapsed, _ in timings]
     print(f"  {'all':<9} {len(every):>7} {ms(percentile(every, 50)):>8} {ms(percentile(every, 99)):>8}")
-    requests_per_call = len(timings) / max(1, finished)
-    offered = concurrency / (think * requests_per_call) if requests_per_call else 0
+    # A call thinks before each /gather (2 steps in the sample): paced calls can at most offer
+    # `concurrency / (2 * think)` calls/s; served below that means the server held them up.
+    offered = concurrency / (2 * think)
     print(f"  served {len(timings) / seconds:.0f} requests/s, {finished / seconds:.1f} calls/s "
-          f"({finished} calls; paced, {concurrency} at a time offer ~{offered:.1f} calls/s); "
-          f"errors: {len(errors)}{' e.g. ' + errors[0] if errors else ''}")
+          f"({finished} calls; {concurrency} paced calls at a time offer at most ~{offered:.0f} "
+          f"calls/s); errors: {len(errors)}{' e.g. ' + errors[0] if errors else ''}")
 
 
 def main():

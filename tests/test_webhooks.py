@@ -199,3 +199,27 @@ def test_health_is_unsigned_and_says_when_results_cannot_be_stored(client, store
     response = client.get("/health")
     assert response.status_code == 503
     assert response.get_json()["reason"].endswith("No space left on device")
+
+
+def test_a_wall_clock_jump_during_a_call_changes_no_wait(tmp_path, monkeypatch):
+    """Waits come from time.monotonic: the wall clock stepping back an hour mid-call neither
+    stores a negative wait nor fails the step."""
+    import time as time_module
+
+    from app import create_app
+    from app.store import ResultStore
+    from tests.phonecall import AUTH_TOKEN, PUBLIC_URL, PhoneCall
+    store = ResultStore(tmp_path / "db.json", flush_delay=0.01)
+    app = create_app({"TESTING": True, "STORE": store, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+                      "PUBLIC_URL": PUBLIC_URL})
+    runs = app.extensions["runs"]
+    run_id = runs.create(SALES)
+    call = PhoneCall(app.test_client(), [], run_id=run_id)
+    call.post(f"/voice?run={run_id}")
+    real = time_module.time
+    monkeypatch.setattr(time_module, "time", lambda: real() - 3600)
+    call.post(f"/gather?run={run_id}&step=0", {"SpeechResult": WELCOME})
+    monkeypatch.setattr(time_module, "time", real)
+    result = store.get(run_id)["results"][0]
+    assert result["status"] == "passed" and 0 <= result["waited"] < 5
+    store.close()
