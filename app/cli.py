@@ -77,18 +77,19 @@ def run(suites, target, lex_bot, concurrency, seed, noise, hours, lambda_respons
     store = open_or_exit(open_store, db or settings["RESULTS_DB"])
     reporter.start()      # here, on the main thread: live runs report from webhook threads
     signals, failure = StopSignals(), None
-    try:
-        with signals:
+    with signals:
+        try:
             result = execute(jobs, store, settings, reporter, seed=seed, noise=noise,
                              concurrency=concurrency, hours_open=hours == "open",
                              lambda_responses=responses)
-    except StorageError as exc:
-        failure = exc
-    except IvrTestError as exc:
-        fail(str(exc))
-    finally:
-        reporter.close()
-        store.close()
+        except StorageError as exc:
+            failure = exc
+        except IvrTestError as exc:
+            fail(str(exc))
+        finally:
+            with signals.deferred():
+                reporter.close()
+                store.close()
     if signals.stopped:
         exit_stopped(signals.stopped, store)
     if failure or store.failure:
@@ -180,11 +181,12 @@ def serve(host, port, suite_paths, db):
     if not settings["TWILIO_AUTH_TOKEN"]:
         click.echo("warning: TWILIO_AUTH_TOKEN is not set, so requests are not signature-checked")
     signals = StopSignals()
-    try:
-        with signals:       # waitress finishes the requests in flight, then returns
+    with signals:
+        try:                # waitress finishes the requests in flight, then returns
             waitress_serve(app, host=host, port=port, **SERVER_OPTIONS)
-    finally:
-        store.close()
+        finally:
+            with signals.deferred():
+                store.close()
     if signals.stopped:
         exit_stopped(signals.stopped, store)
 

@@ -6,6 +6,7 @@ SIGTERM; 2 when the results file cannot be written (app/errors.StorageError).
 """
 import signal
 import sys
+from contextlib import contextmanager
 
 import click
 
@@ -32,11 +33,22 @@ class StopSignals:
 
     def __init__(self):
         self.stopped = None
+        self._deferred = False
 
     def _handle(self, signum, _frame):
         if self.stopped is None:
             self.stopped = Stopped(signum)
-        raise Stopped(signum)
+        if not self._deferred:
+            raise Stopped(signum)
+
+    @contextmanager
+    def deferred(self):
+        """A signal in this block is noted, not raised (storing the runs must not be cut)."""
+        self._deferred = True
+        try:
+            yield
+        finally:
+            self._deferred = False
 
     def __enter__(self):
         self._previous = {sig: signal.signal(sig, self._handle) for sig in EXIT_CODES}
