@@ -28,7 +28,7 @@ HERE = Path(__file__).parent
 TEMPLATES, STATIC = HERE / "templates", HERE / "static"
 STYLESHEET = "dashboard.css"
 DEFAULT_LIMIT, MAX_LIMIT = 50, 500
-DASHBOARD_SLOTS = 4            # dashboard requests at once; beyond, 503: webhooks keep their threads
+DASHBOARD_SLOTS = 2            # dashboard requests at once; beyond, 503: webhooks keep their threads (and the GIL)
 STATUSES = ("complete", "failed", "error", "busy", "no-answer", "canceled", "stalled", "interrupted",
             "in-progress", "queued")
 STATUS_KIND = {"complete": "pass", "failed": "fail", "busy": "fail", "no-answer": "fail",
