@@ -42,6 +42,7 @@ UNFINISHED = ("queued", "in-progress")
 INTERRUPTED_REASON = "server stopped during the run"
 STALE_TEMP_SECONDS = 60
 RETRY_SECONDS = 1.0
+JOURNAL_ROTATE_BYTES = 64 * 1024 * 1024   # a long-running serve starts a fresh journal past this
 _open_stores = weakref.WeakSet()
 
 
@@ -99,6 +100,7 @@ class Journal:
         self._lock = threading.Lock()
         self._sync_lock = threading.Lock()
         self.written = self.synced = 0      # line numbers
+        self.size = 0                       # bytes
         # A first line, fsync'd: a full disk or a read-only folder shows now, not after the calls.
         self.write({"open": {"pid": os.getpid(), "at": now_iso()}}, sync=True)
         fsync_directory(self.path.parent)
@@ -122,6 +124,7 @@ class Journal:
             except OSError as exc:
                 raise storage_error(self.path, exc) from None
             self.written += 1
+            self.size += len(line)
             number = self.written
         if sync:
             self.sync(number)
@@ -363,10 +366,33 @@ class ResultStore:
                     self._take_over_dead_journals(batch, now or now_iso())
                     if picked:
                         self._append(batch, picked)
+                if self.journal is not None and self.journal.size > JOURNAL_ROTATE_BYTES \
+                        and not self._stopped:
+                    self._rotate()
             except StorageError as exc:
                 self._fail(exc)
                 raise
             self.failure = None
+
+    def _rotate(self):
+        """Start a fresh journal holding what the file does not have yet (open runs, changes
+        not appended) and the doc ids of every run, then drop the old one: the journal of a
+        server that runs for weeks stays small. Killed midway, both journals are taken over
+        (the same runs under the same ids: nothing lost, at worst appended twice)."""
+        with self._lock:
+            old, new = self.journal, Journal(self.file.journal_dir)
+            ids = {run_id: run.doc_id for run_id, run in self._runs.items() if run.doc_id}
+            new.write({"ids": ids})
+            for run in self._runs.values():
+                if run.version != run.stored or run.summary.get("status") in UNFINISHED:
+                    run.version, run.stored = new.write_run(run.text), 0
+                else:
+                    run.version = run.stored = 0
+                run.durable = run.version
+            new.sync(new.written)
+            self.journal = new
+        old.remove()
+        os.close(old.fd)
 
     def _append(self, batch, picked):
         ids = {run_id: run.doc_id or batch.new_id() for run_id, run, *_ in picked}
@@ -406,6 +432,9 @@ class ResultStore:
             run = entry.get("run")
             if isinstance(run, dict) and isinstance(entry.get("v"), int) and "unique_id" in run:
                 runs[run["unique_id"]] = (entry["v"], run)
+            elif isinstance(entry.get("ids"), dict):       # a rotated journal's first lines
+                ids.update({run_id: doc_id for run_id, doc_id in entry["ids"].items()
+                            if str(doc_id).isdigit() and int(doc_id) < batch.state["next_id"]})
             elif isinstance(entry.get("intent"), dict) and entry["intent"]:
                 intent = {run_id: value for run_id, value in entry["intent"].items()
                           if isinstance(value, list) and len(value) == 2}

@@ -294,3 +294,25 @@ def test_summaries_list_runs_from_memory_like_runs_does(tmp_path):
     summaries[0]["status"] = "changed"                      # a copy
     assert store.summaries()[0]["status"] == "complete"
     store.close()
+
+
+def test_a_long_running_journal_is_rotated_without_losing_or_repeating_runs(tmp_path, monkeypatch):
+    import app.store as store_module
+    monkeypatch.setattr(store_module, "JOURNAL_ROTATE_BYTES", 2000)
+    path = tmp_path / "db.json"
+    store = ResultStore(path, flush_delay=30)
+    first = store.journal.path
+    for i in range(30):
+        store.save(doc(f"r{i}", "in-progress"))
+        store.save(doc(f"r{i}", "complete"))
+        store.flush()
+    store.save(doc("open", "in-progress"))
+    store.save(doc("r0", "failed"))                 # a run stored before the rotation, changed
+    store.flush()
+    assert store.journal.path != first and not first.exists()
+    assert store.journal.path.stat().st_size < 4000
+    store.close()
+    table = json.loads(path.read_text())["_default"]
+    by_id = {d["unique_id"]: (key, d["status"]) for key, d in table.items()}
+    assert len(by_id) == len(table) == 31                       # each run under one id
+    assert by_id["r0"] == ("1", "failed") and by_id["open"][1] == "interrupted"
