@@ -259,6 +259,10 @@ class ResultStore:
         """Stop the writer, mark this process's open runs interrupted and append everything.
         A storage failure is kept in `failure` (not raised): the journal stays for the next
         process to take over."""
+        if self.journal is None and not self._runs:            # a reader: nothing to write
+            self._stopped = True
+            _open_stores.discard(self)
+            return
         if not self._stopped:
             with self._lock:
                 self._stopped = True
