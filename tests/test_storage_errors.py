@@ -144,3 +144,16 @@ def test_serve_answers_503_and_health_says_why_on_every_failing_write(tmp_path, 
         runs.create(suite, queue=True)                      # writes work again
         assert client.get("/health").status_code == 200
         store.close()
+
+
+def test_results_are_read_from_a_read_only_folder(tmp_path):
+    with small_fs(tmp_path / "fs", 4096) as fs:
+        if fs is None:
+            pytest.fail("this test needs a tmpfs (run as root)")
+        done = run_cli("run", "-q", "--db", str(fs / "db.json"))
+        assert done.returncode == 0, done.stderr
+        subprocess.run(["mount", "-o", "remount,ro", str(fs)], check=True)
+        done = run_cli("results", "--db", str(fs / "db.json"))
+    samples = len(list((ROOT / "testSuite").glob("*.json")))
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert len(done.stdout.splitlines()) == samples
