@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 TEMPLATES, STATIC = HERE / "templates", HERE / "static"
 STYLESHEET = "dashboard.css"
-DEFAULT_LIMIT, MAX_LIMIT = 50, 500
+DEFAULT_LIMIT, MAX_LIMIT = 50, 200
 DASHBOARD_SLOTS = 2            # dashboard requests at once; beyond, 503: webhooks keep their threads (and the GIL)
 STATUSES = ("complete", "failed", "error", "busy", "no-answer", "canceled", "stalled", "interrupted",
             "in-progress", "queued")
