@@ -191,3 +191,41 @@ def test_sigkill_of_serve_under_load(tmp_path):
         assert killed_at - 1 <= stamp.timestamp() <= restarted_by + 1, \
             (after[run]["endTimeStamp"], killed_at, restarted_by)
     assert all(after[run] == runs[run] for run in runs if run not in left_open)
+
+
+ROTATING_WRITER = r'''
+import os, signal, sys
+sys.path.insert(0, sys.argv[1])
+import app.store as store_module
+store_module.JOURNAL_ROTATE_BYTES = 1500
+store = store_module.ResultStore(sys.argv[2], flush_delay=60)
+for i in range(20):
+    store.save({"unique_id": f"r{i}", "status": "in-progress", "startTimestamp": str(i)})
+    store.save({"unique_id": f"r{i}", "status": "complete", "startTimestamp": str(i)})
+    store.flush()                                   # the journal rotates along the way
+store.save({"unique_id": "r0", "status": "failed", "startTimestamp": "0"})   # after a rotation
+store.save({"unique_id": "open", "status": "in-progress", "startTimestamp": "99"})
+os.kill(os.getpid(), signal.SIGKILL)
+'''
+
+
+def test_a_killed_process_with_a_rotated_journal_is_taken_over_under_the_same_ids(tmp_path):
+    script = tmp_path / "rotating.py"
+    script.write_text(ROTATING_WRITER)
+    db = tmp_path / "db.json"
+    done = subprocess.run([sys.executable, str(script), str(ROOT), str(db)], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    [journal] = (tmp_path / "db.json.journal").glob("*.jsonl")      # the old one was dropped
+    assert b'{"ids": {' in journal.read_bytes()                       # it is a rotated journal
+    before = read_db(db)
+    assert before["1"]["unique_id"] == "r0" and before["1"]["status"] == "complete"
+    store = ResultStore(db)
+    assert store.interrupt_unfinished(NOW) == 1
+    store.close()
+    table = read_db(db)
+    by_run = {doc["unique_id"]: (key, doc["status"]) for key, doc in table.items()}
+    assert len(by_run) == len(table) == 21                          # each run once
+    assert by_run["r0"] == ("1", "failed")                          # its id, its last change
+    assert by_run["open"][1] == "interrupted"
+    assert all(status == "complete" for run, (_, status) in by_run.items() if run not in ("r0", "open"))
