@@ -32,7 +32,3 @@ class ConfigError(IvrTestError):
 
 class StorageError(IvrTestError):
     """The results file cannot be read or written (full disk, read-only folder, not a file)."""
-
-
-class LimitError(IvrTestError):
-    """An input file is past one of the limits in app/limits.py (size, nesting, digits, zip)."""
