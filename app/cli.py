@@ -10,16 +10,16 @@ each, so adding one is one line here and the command in its own module.
 """
 import json
 import os
-import signal
 import sys
 from pathlib import Path
 
 import click
 
 from app.caller import DIAL_OUTCOMES
-from app.errors import IvrTestError, SuiteError
+from app.errors import IvrTestError, StorageError, SuiteError
 from app.report import ConsoleReporter, print_summary
 from app.run_options import HOURS
+from app.stopping import StopSignals, exit_stopped, exit_storage_failure, open_or_exit
 from app.simulator.recognizer import NOISE_MODES
 from app.suite import missing_folders
 from app.version import version
@@ -160,17 +160,26 @@ def run(suites, target, lex_bot, concurrency, workers, wire, seed, noise, hours,
         sys.exit(EXIT_BAD_INPUT)
     color = False if no_color else None
     reporter = ConsoleReporter(quiet=quiet, verbose=verbose, color=color, total=len(jobs))
-    store = open_store(invocation.results_path(db))
+    store = open_or_exit(open_store, invocation.results_path(db))
     reporter.start()      # here, on the main thread: live runs report from webhook threads
-    try:
-        result = execute(jobs, store, invocation.settings, reporter,
-                         concurrency=invocation.concurrency(concurrency), dial=dial,
-                         workers=workers or os.cpu_count() or 1, wire=wire)
-    except IvrTestError as exc:
-        fail(str(exc))
-    finally:
-        reporter.close()
-        store.close()
+    signals, failure = StopSignals(), None
+    with signals:
+        try:
+            result = execute(jobs, store, invocation.settings, reporter,
+                             concurrency=invocation.concurrency(concurrency), dial=dial,
+                             workers=workers or os.cpu_count() or 1, wire=wire)
+        except StorageError as exc:
+            failure = exc
+        except IvrTestError as exc:
+            fail(str(exc))
+        finally:
+            with signals.deferred():           # storing the runs must not be cut short
+                reporter.close()
+                store.close()
+    if signals.stopped:
+        exit_stopped(signals.stopped, store)
+    if failure or store.failure:
+        exit_storage_failure(failure or store.failure, store)
     report(result, color)
     if junit_path or html_path:           # documents are read back from the store only for these
         write_reports(result.documents, junit_path, html_path, f"invocation {invocation.id}")
@@ -231,8 +240,9 @@ def serve(host, port, suite_paths, db):
     """Serve the webhooks; calls placed elsewhere take the queued suites in order."""
     from waitress.server import create_server
 
-    from app import SERVER_OPTIONS, create_app
+    from app import SERVER_OPTIONS, create_app, raise_open_files_limit
     from app.store import open_store
+    raise_open_files_limit()
     invocation = setup()
     settings = invocation.settings
     paths, _ = invocation.suite_paths(suite_paths)
@@ -242,7 +252,8 @@ def serve(host, port, suite_paths, db):
         echo_errors(errors)
         fail(f"not serving: {len(errors)} suite file(s) could not be loaded (python main.py validate)")
     port = port or settings["PORT"]
-    store = open_store(invocation.results_path(db))
+    store = open_or_exit(open_store, invocation.results_path(db))
+    signals = StopSignals()
     try:
         app = create_app({"STORE": store})
         try:
@@ -257,15 +268,15 @@ def serve(host, port, suite_paths, db):
         click.echo(f"{len(loaded)} suite(s) queued. Webhooks: {public}/voice  {public}/status")
         if not settings["TWILIO_AUTH_TOKEN"]:
             click.echo("warning: TWILIO_AUTH_TOKEN is not set, so requests are not signature-checked")
-        signal.signal(signal.SIGTERM, stop_on_sigterm)
-        server.run()            # Ctrl-C is how a server is stopped: waitress returns, exit 0
+        with signals:
+            server.run()        # Ctrl-C or SIGTERM: waitress finishes the requests in flight
+    except IvrTestError as exc:
+        fail(str(exc))
     finally:
-        store.close()
-
-
-def stop_on_sigterm(signum, frame):
-    """SIGTERM's default skips `finally`; exit normally so the results store is written."""
-    raise SystemExit(0)
+        with signals.deferred():
+            store.close()
+    if signals.stopped:
+        exit_stopped(signals.stopped, store)
 
 
 # ── validate, schema ────────────────────────────────────────────────────────────────────────
@@ -299,24 +310,29 @@ def schema():
 
 def select_runs(db, last=None, invocation_id=None):
     """Runs newest first: those of one invocation (`last`: the newest invocation's), or the
-    newest `last` runs that started (serve's still-queued runs are not results yet)."""
+    newest `last` runs that started (serve's still-queued runs are not results yet). Chosen from
+    the store's index, so only the runs shown are read."""
     from app.store import ResultStore
     invocation = setup()
-    store = ResultStore(invocation.results_path(db))
+    try:
+        store = ResultStore(invocation.results_path(db), readonly=True)
+    except IvrTestError as exc:
+        fail(str(exc))
     try:
         if invocation_id is None:
-            return [doc for doc in store.runs() if doc.get("status") not in NOT_STARTED][:last]
-        docs = store.runs()
+            chosen = store.summaries(last=last, match=lambda d: d.get("status") not in NOT_STARTED)
+        else:
+            if invocation_id == "last":
+                newest = store.summaries(last=1, match=lambda d: bool(d.get("invocation")))
+                if not newest:
+                    return []
+                invocation_id = newest[0]["invocation"]
+            chosen = store.summaries(match=lambda d: d.get("invocation") == invocation_id)
+            if not chosen:
+                fail(f"no runs of invocation {invocation_id!r} (python main.py results shows invocations)")
+        return [doc for doc in (store.get(s["unique_id"]) for s in chosen) if doc is not None]
     finally:
         store.close()
-    if invocation_id == "last":
-        invocation_id = next((doc["invocation"] for doc in docs if doc.get("invocation")), None)
-        if invocation_id is None:
-            return []
-    chosen = [doc for doc in docs if doc.get("invocation") == invocation_id]
-    if not chosen:
-        fail(f"no runs of invocation {invocation_id!r} (python main.py results shows invocations)")
-    return chosen
 
 
 @click.command("report")
@@ -354,7 +370,7 @@ def results(last, invocation_id, as_json, db):
         click.echo("no runs yet")
         return
     for doc in docs:
-        click.echo(f"{doc.get('startTimestamp', '')[:19]}  {doc['status']:<11}  "
+        click.echo(f"{str(doc.get('startTimestamp', ''))[:19]}  {str(doc.get('status')):<11}  "
                    f"{doc.get('passedSteps', 0)}/{doc.get('totalSteps', 0)}  {doc.get('suite', '')}"
                    f"  {doc.get('target') or ''}  {doc.get('invocation') or ''}")
 

@@ -26,7 +26,8 @@ DEFAULTS = {
     "VALIDATE_SIGNATURES": "true",
     "LIVE_DEADLINE_MARGIN": "60",
     "LIVE_HOST": "127.0.0.1",
-    "DASHBOARD": "true",
+    "DASHBOARD": "",                # empty: on, except on a server facing the internet
+    "DASHBOARD_PASSWORD": "",
     # Run options (a suite or the project file overrides these; see README "Precedence").
     "IVR_SUITES": "",
     "IVR_LEX_BOT": "",
@@ -37,7 +38,7 @@ DEFAULTS = {
     "IVR_LAMBDA_RESPONSES": "",
 }
 PATH_SETTINGS = ("IVR_TARGET", "RESULTS_DB", "IVR_SUITES", "IVR_LEX_BOT", "IVR_LAMBDA_RESPONSES")
-SECRETS = ("TWILIO_AUTH_TOKEN", "NGROK_AUTHTOKEN")
+SECRETS = ("TWILIO_AUTH_TOKEN", "NGROK_AUTHTOKEN", "DASHBOARD_PASSWORD")
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
@@ -64,7 +65,7 @@ def load_settings(env=None, dotenv_path=".env"):
     settings["PORT"] = _integer(settings, "PORT")
     settings["TWILIO_CPS"] = _positive_float(settings, "TWILIO_CPS")
     settings["VALIDATE_SIGNATURES"] = _flag(settings, "VALIDATE_SIGNATURES")
-    settings["DASHBOARD"] = _flag(settings, "DASHBOARD")
+    settings["DASHBOARD"] = _flag(settings, "DASHBOARD") if settings["DASHBOARD"] else None
     settings["LIVE_DEADLINE_MARGIN"] = _positive_float(settings, "LIVE_DEADLINE_MARGIN", zero_ok=True)
     settings["PUBLIC_URL"] = settings["PUBLIC_URL"].rstrip("/")
     return settings

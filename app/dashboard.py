@@ -17,17 +17,24 @@ import json
 from datetime import datetime
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, render_template, request, url_for
+import hmac
+import logging
+import threading
+
+from flask import Blueprint, Response, abort, current_app, g, render_template, request, url_for
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from app.junit import run_seconds, step_outcomes
 from app.report import entry_text, instruction, parse_iso, party_label
 
+log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 TEMPLATES, STATIC = HERE / "templates", HERE / "static"
 STYLESHEET = "dashboard.css"
-DEFAULT_LIMIT, MAX_LIMIT = 200, 5000
-TREND_LENGTH = 20           # runs per suite in the trend
+DEFAULT_LIMIT, MAX_LIMIT = 50, 200
+TREND_LENGTH = 20              # runs per suite in the trend
+TREND_WINDOW = 1000            # the latest runs the trends and the suite menu are drawn from
+DASHBOARD_SLOTS = 2            # dashboard requests at once; beyond, 503: webhooks keep their threads (and the GIL)
 STATUSES = ("complete", "failed", "error", "busy", "no-answer", "canceled", "stalled", "interrupted",
             "in-progress", "queued")
 STATUS_KIND = {"complete": "pass", "failed": "fail", "busy": "fail", "no-answer": "fail",
@@ -43,10 +50,34 @@ bp = Blueprint("dashboard", __name__, template_folder="templates", static_folder
 
 
 def register(app):
-    """Add the dashboard to a Flask app (once)."""
+    """Add the dashboard to a Flask app (once), with its own small share of the server."""
     if "dashboard" not in app.blueprints:
+        app.extensions["dashboard_slots"] = threading.BoundedSemaphore(DASHBOARD_SLOTS)
         app.register_blueprint(bp)
     return app
+
+
+@bp.before_request
+def guard():
+    """Basic auth when DASHBOARD_PASSWORD is set; at most DASHBOARD_SLOTS requests at once (a
+    busy dashboard answers 503 rather than take the threads the webhooks need)."""
+    password = current_app.config.get("DASHBOARD_PASSWORD")
+    if password:
+        given = request.authorization.password if request.authorization else None
+        if not given or not hmac.compare_digest(given.encode(), password.encode()):
+            return Response("password required\n", 401, {"WWW-Authenticate": 'Basic realm="IVR tests"'},
+                            mimetype="text/plain")
+    if not current_app.extensions["dashboard_slots"].acquire(blocking=False):
+        return Response("the dashboard is busy, try again\n", 503, {"Retry-After": "1"},
+                        mimetype="text/plain")
+    g.dashboard_slot = True
+    return None
+
+
+@bp.teardown_request
+def release(_error):
+    if g.pop("dashboard_slot", False):
+        current_app.extensions["dashboard_slots"].release()
 
 
 # ── routes ──────────────────────────────────────────────────────────────────────────────────
@@ -56,14 +87,25 @@ def index():
     """The runs, newest first, filtered by `status` and `suite`, with counts of what they show."""
     status, suite = request.args.get("status", ""), request.args.get("suite", "")
     invocation = request.args.get("invocation", "")
-    limit = parse_limit(request.args.get("limit"))
-    runs = store().summaries()
-    shown = filter_runs(runs, status, suite, invocation)
-    rows = [with_failure(summary(d), store().get) for d in shown[:limit]]
+    limit, offset = parse_limit(request.args.get("limit")), parse_offset(request.args.get("offset"))
+
+    def wanted(doc):
+        return ((not suite or suite in (doc.get("suite"), doc.get("file")))
+                and (not invocation or doc.get("invocation") == invocation))
+    match = wanted if suite or invocation else None
+    shown = store().summaries(last=limit + 1, offset=offset, status=status or None, match=match)
+    more = len(shown) > limit
+    shown = shown[:limit]
+    older = url_for("dashboard.index", status=status or None, suite=suite or None,
+                    invocation=invocation or None, offset=offset + limit, limit=limit) if more else None
+    rows = readable(lambda doc: with_failure(summary(doc), store().get), shown)
+    recent = store().summaries(last=TREND_WINDOW)       # O(window), not O(history)
     return render_template("dashboard/index.html", **page_links(), groups=by_invocation(rows),
-                           shown=len(rows), total=len(shown), limit=limit, counts=counts(shown),
-                           trends=suite_trends(filter_runs(runs, suite=suite, invocation=invocation)),
-                           statuses=status_choices(runs), suites=suite_choices(runs),
+                           shown=len(rows), limit=limit, counts=counts(shown), older_href=older,
+                           total=offset + len(shown) if match or status else store().total(),
+                           trends=suite_trends(readable(dict, filter_runs(recent, suite=suite,
+                                                                          invocation=invocation))),
+                           statuses=list(STATUSES), suites=suite_choices(recent),
                            status=status, suite=suite, invocation=invocation, run_href=run_href,
                            invocation_href=lambda key: url_for("dashboard.index", invocation=key),
                            trend_length=TREND_LENGTH)
@@ -75,7 +117,11 @@ def run(run_id):
     doc = store().get(run_id)
     if doc is None:
         abort(404)
-    return render_template("dashboard/run.html", **page_links(), run=run_view(doc))
+    view = readable(run_view, [doc])
+    if not view:
+        return Response(f"run {run_id} cannot be shown: its stored document has fields of an "
+                        "unexpected type (see the server log)\n", 422, mimetype="text/plain")
+    return render_template("dashboard/run.html", **page_links(), run=view[0])
 
 
 @bp.errorhandler(404)
@@ -113,6 +159,26 @@ def parse_limit(text):
         return DEFAULT_LIMIT
 
 
+def parse_offset(text):
+    try:
+        return min(max(int(text), 0), 10_000_000)
+    except (TypeError, ValueError):
+        return 0
+
+
+def readable(view, docs):
+    """`view(doc)` of each stored document; one of an unexpected shape (a hand-edited file, an
+    older version) is skipped with a note in the log rather than break the page."""
+    shown = []
+    for doc in docs:
+        try:
+            shown.append(view(doc if isinstance(doc, dict) else {}))
+        except Exception as exc:                                # noqa: BLE001 - any shape
+            log.warning("skipped run %r in the dashboard: %r", str(doc.get("unique_id") if
+                        isinstance(doc, dict) else doc)[:80], exc)
+    return shown
+
+
 # ── the runs list ───────────────────────────────────────────────────────────────────────────
 
 def filter_runs(docs, status="", suite="", invocation=""):
@@ -129,13 +195,13 @@ def by_invocation(rows):
     order); runs stored before invocations had ids form one group of their own."""
     groups = {}
     for row in rows:
-        key = row["invocation"] or ""
+        key = str(row["invocation"] or "")
         if key not in groups:
             groups[key] = {"id": key, "started": row["started"], "runs": []}
         groups[key]["runs"].append(row)
     for group in groups.values():
         group["counts"] = counts(group["runs"])
-        targets = {row["target"] for row in group["runs"]}
+        targets = {str(row["target"]) for row in group["runs"]}
         group["target"] = targets.pop() if len(targets) == 1 else None    # said once, in the header
     return list(groups.values())
 
@@ -145,12 +211,12 @@ def suite_trends(docs, length=TREND_LENGTH):
     a suite that flips between pass and fail shows it at a glance."""
     trends = {}
     for doc in docs:                                   # newest first
-        if STATUS_KIND.get(doc.get("status")) == "running":
+        if kind_of(doc.get("status")) == "running":
             continue
-        key = doc.get("file") or doc.get("suite") or ""
-        runs = trends.setdefault(key, {"suite": doc.get("suite") or key, "file": key, "runs": []})["runs"]
+        key = str(doc.get("file") or doc.get("suite") or "")
+        runs = trends.setdefault(key, {"suite": str(doc.get("suite") or key), "file": key, "runs": []})["runs"]
         if len(runs) < length:
-            runs.append({"id": doc.get("unique_id"), "kind": STATUS_KIND.get(doc.get("status"), "error"),
+            runs.append({"id": doc.get("unique_id"), "kind": kind_of(doc.get("status")),
                          "title": f"{display_time(doc.get('startTimestamp'))}: {doc.get('status')}"})
     for trend in trends.values():
         trend["runs"].reverse()
@@ -161,7 +227,7 @@ def suite_trends(docs, length=TREND_LENGTH):
 
 def counts(docs):
     """How many runs passed, failed, errored and are still running."""
-    kinds = [STATUS_KIND.get(doc.get("status"), "error") for doc in docs]
+    kinds = [kind_of(doc.get("status")) for doc in docs]
     return {"runs": len(docs), "pass": kinds.count("pass"), "fail": kinds.count("fail"),
             "error": kinds.count("error"), "running": kinds.count("running")}
 
@@ -172,7 +238,13 @@ def status_choices(docs):
 
 
 def suite_choices(docs):
-    return sorted({doc.get("suite") or doc.get("file") for doc in docs} - {None, ""}, key=str.lower)
+    names = (doc.get("suite") or doc.get("file") for doc in docs)
+    return sorted({name for name in names if isinstance(name, str) and name}, key=str.lower)
+
+
+def kind_of(status):
+    """pass, fail, error or running for a stored status (of any type: a document may be odd)."""
+    return STATUS_KIND.get(status, "error") if isinstance(status, str) else "error"
 
 
 def summary(doc):
@@ -180,7 +252,7 @@ def summary(doc):
     return {"id": doc.get("unique_id"), "suite": doc.get("suite") or doc.get("file") or "(unnamed)",
             "file": doc.get("file"), "target": doc.get("target"), "status": doc.get("status"),
             "invocation": doc.get("invocation"), "failure": None,
-            "kind": STATUS_KIND.get(doc.get("status"), "error"),
+            "kind": kind_of(doc.get("status")),
             "started": display_time(doc.get("startTimestamp")),
             "steps": f"{doc.get('passedSteps', 0)}/{doc.get('totalSteps', 0)}",
             "outcome": doc.get("ivrOutcome") or doc.get("endReason") or "",
@@ -328,13 +400,14 @@ def render_static_report(documents, title="IVR test results"):
     first, then every run collapsed, failed ones first, so a page of many runs stays short."""
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                       trim_blocks=True, lstrip_blocks=True)
-    docs = sorted(documents, key=lambda d: STATUS_KIND.get(d.get("status"), "error") == "pass")
+    docs = [d for d in documents if isinstance(d, dict)]
+    docs.sort(key=lambda d: kind_of(d.get("status")) == "pass")
     by_id = {d.get("unique_id"): d for d in docs}
-    rows = [with_failure(summary(d), by_id.get) for d in docs]
+    rows = readable(lambda d: with_failure(summary(d), by_id.get), docs)
     return env.get_template("dashboard/report.html").render(
         title=title, inline_css=(STATIC / STYLESHEET).read_text(encoding="utf-8"), css_href=None,
         home_href="#top", groups=by_invocation(rows), failures=[r for r in rows if r["failure"]],
-        details=[run_view(d) for d in docs], counts=counts(docs), total=len(docs), shown=len(docs),
+        details=readable(run_view, docs), counts=counts(docs), total=len(docs), shown=len(docs),
         run_href=lambda row: f"#run-{row['id']}",
         generated=datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S %Z"))
 

@@ -33,3 +33,7 @@ class TargetError(IvrTestError):
 
 class ConfigError(IvrTestError):
     """A setting is missing or invalid."""
+
+
+class StorageError(IvrTestError):
+    """The results file cannot be read or written (full disk, read-only folder, not a file)."""

@@ -44,8 +44,9 @@ def read_lambda_responses(value):
     read (once per path and run, by the caller's cache), an inline object is taken as it is."""
     if value is None or isinstance(value, dict):
         return value
+    from app import limits
     try:
-        data = json.loads(Path(value).read_text(encoding="utf-8"))
+        data = limits.read_json(value, ConfigError)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ConfigError(f"{value}: cannot read Lambda responses: {exc}") from None
     if not isinstance(data, dict):

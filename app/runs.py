@@ -14,10 +14,18 @@ from collections import deque
 from app.engine import TWILIO_FAILURES, CallSession
 
 log = logging.getLogger(__name__)
+_WALL_AT_START = time.time() - time.monotonic()
+
+
+def steady_time():
+    """Seconds since the epoch that never jump: the wall clock read once, advanced by
+    time.monotonic. A step's wait is a difference of two readings, so an NTP step or a manual
+    clock change during a call can neither fail a correct step nor store a negative wait."""
+    return _WALL_AT_START + time.monotonic()
 
 
 class RunManager:
-    def __init__(self, store, clock=time.time):
+    def __init__(self, store, clock=steady_time):
         self.store, self.clock = store, clock
         self._sessions = {}          # run id -> CallSession
         self._by_call = {}           # CallSid -> run id
@@ -64,8 +72,10 @@ class RunManager:
         return self._for_call(run_id, call_sid, lambda s: s.silence(step))
 
     def call_status(self, call_sid, status, run_id=None):
-        """/status: returns False for a call this server does not know."""
-        run_id = self._by_call.get(call_sid) or (run_id if run_id in self._sessions else None)
+        """/status: returns False for a call this server does not know: one that answered a run,
+        or one we placed for it (its callSid noted) and that never answered (busy, no-answer).
+        A queued run no call has answered cannot be closed by a status for another CallSid."""
+        run_id = self._by_call.get(call_sid) or (run_id if self._placed(run_id, call_sid) else None)
         if run_id is None:
             return False
         if status == "completed" or status in TWILIO_FAILURES:
@@ -110,11 +120,16 @@ class RunManager:
             return run_id
 
     def _session_for(self, run_id, call_sid):
-        """The run's session if this call is the one answering it (or none has yet)."""
+        """The run's session if this call is the one that answered it (via /voice)."""
         session = self._sessions.get(run_id)
-        if session is None or (session.call_sid and session.call_sid != call_sid):
+        if session is None or session.call_sid is None or session.call_sid != call_sid:
             return None
         return session
+
+    def _placed(self, run_id, call_sid):
+        """Whether this run's call, placed from here, has this CallSid (noted as `callSid`)."""
+        session = self._sessions.get(run_id)
+        return session is not None and (session.call_sid or session.extra.get("callSid")) == call_sid
 
     def _for_call(self, run_id, call_sid, change):
         if self._session_for(run_id, call_sid) is None:

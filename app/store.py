@@ -1,61 +1,48 @@
-"""Run results in `results/db.json`, in TinyDB's file format: thread-safe, atomic on disk, and
-cheap as history grows.
+"""Run results: this process's runs, its journal, and the shared results file they end up in.
 
-The file is what TinyDB writes and reads, `{"_default": {"1": {...run...}, "2": ...}}`, so
-`TinyDB("results/db.json").all()` (or any JSON reader) sees every run. TinyDB itself is not on
-the write path: its Table rebuilds the whole table on every insert or update and its JSON
-storage rewrites the whole file, so a save would cost O(runs in history). Here instead:
+Many processes (`run`, `serve`, the pytest plugin) may share one `results/db.json`. Each keeps:
 
-- each run is held in memory as its JSON text (bytes), with a small index: `unique_id` -> doc
-  id, and per doc id its status, start time and summary (SUMMARY_KEYS). A save serializes that
-  one document and swaps one dict entry under the lock: O(size of the run), whatever the history.
-- a background writer replaces the file atomically (temp file, fsync, `os.replace`, fsync of
-  the directory) at most every `flush_delay` seconds while runs change, and on `flush()` and
-  `close()`. The snapshot is O(history) (the runs' texts joined, not re-serialized), but it
-  runs off the request path, writes in chunks that release the GIL, and holds the lock only
-  to copy the dict of texts. As the file grows the writer spaces out its snapshots (at most
-  ~20% of its time writing, `max_flush_delay` at most), so a large history costs disk
-  bandwidth, not request latency. A process killed mid-write leaves the previous complete file.
-- `runs()` filters and orders on the index and parses only the runs it returns; `summaries()`
-  lists runs without parsing any (what a list of every run needs).
-- Durability: a run is on disk once a `flush()` that started after its save has returned.
-  With `flush_on_finish=True`, the save that moves a run to a final status returns only after
-  such a flush (saves that finish at the same time share one write), so whoever reported the
-  run finished (the webhook's reply that ended it) did so after it was on disk.
+- its own runs in memory (the run's JSON text and summary): `save()` costs O(size of the run),
+  whatever the history;
+- its own journal, `db.json.journal/<pid>-<token>.jsonl`, one line per save, held under an
+  exclusive `flock` for the life of the process. Every save is written there before `save()`
+  returns (so it survives a SIGKILL); a save that moves a run to a final status is also fsync'd
+  first (so it survives a power cut): whoever prints or answers a run's verdict after `save()`
+  does so with the run on disk. Saves that finish at the same time share one fsync.
+- a background writer that appends its finished runs to the shared file (app/results_file.py,
+  under the file's lock) once they have been quiet for `flush_delay` seconds; `flush()` appends
+  every changed run now, `close()` marks the runs still open `interrupted` and appends them.
 
-Opening reads the file once, document by document (each run's text is kept as it was read, not
-parsed and re-serialized); a file that is not valid JSON, or not TinyDB's shape, is moved aside
-to `db.corrupt.json` and the store starts afresh.
+A process marks only its own runs interrupted. The runs of a process that died (its journal's
+lock is free) are taken over by the next process that appends: its open runs are marked
+`interrupted`, the finished ones not yet in the file are appended, and its journal is removed.
+Each append first writes an "intent" line (doc ids and where in the index they go) to the
+journal it comes from, so a takeover can tell whether a killed process's last append committed.
+
+Reading (`runs()`, `summaries()`, `get()`) merges this process's runs with the file's index read
+from its tail: the latest runs cost the same with 50,000 earlier runs as with 10.
 """
 import atexit
+import fcntl
 import json
 import logging
 import math
 import os
-import re
-import tempfile
+import secrets
 import threading
 import time
 import weakref
-from heapq import nlargest
-from json.decoder import scanstring
 from pathlib import Path
 
-log = logging.getLogger(__name__)
-TABLE = "_default"
-UNFINISHED = ("queued", "in-progress")
-# What a list of runs shows (see `summaries()`), kept in memory for every run.
-SUMMARY_KEYS = ("unique_id", "status", "startTimestamp", "endTimeStamp", "suite", "file", "target",
-                "mode", "callSid", "passedSteps", "totalSteps", "endReason", "ivrOutcome",
-                "virtualSeconds", "invocation", "wallSeconds")
-MAX_FLUSH_DELAY = 2.0          # seconds: the longest a change waits for the background writer
-WRITER_DUTY = 0.2              # the writer spends at most about this share of its time writing
-CHUNK_BYTES = 1 << 20          # written with the GIL released between chunks
-DURABLE_WAIT_SECONDS = 30      # a flush_on_finish save never blocks longer than this
-STALE_TEMP_SECONDS = 60
+from app.errors import StorageError
+from app.results_file import ResultsFile, fsync_directory, storage_error, summary_of
 
-_WS = re.compile(r"[ \t\n\r]*")
-_decoder = json.JSONDecoder()
+log = logging.getLogger(__name__)
+UNFINISHED = ("queued", "in-progress")
+INTERRUPTED_REASON = "server stopped during the run"
+STALE_TEMP_SECONDS = 60
+RETRY_SECONDS = 1.0
+JOURNAL_ROTATE_BYTES = 64 * 1024 * 1024   # a long-running serve starts a fresh journal past this
 _open_stores = weakref.WeakSet()
 
 
@@ -78,248 +65,443 @@ def _finite(value):
     return value
 
 
-def _entry(doc_id, text):
-    """A document as it appears in the table, `"12": {...}`, and where its JSON starts."""
-    key = json.dumps(doc_id).encode("utf-8") + b": "
-    return key + text, len(key)
-
-
-def _meta(document, offset):
-    start = document.get("startTimestamp")
-    summary = {key: document[key] for key in SUMMARY_KEYS
-               if key in document and isinstance(document[key], (str, int, float, type(None)))}
-    return document.get("status"), "" if start is None else str(start), offset, summary
+def now_iso():
+    from app.engine import iso
+    return iso(time.time())
 
 
 def open_store(path):
-    """The store a command runs with: runs a stopped process left open are marked interrupted."""
-    from app.engine import iso
+    """The store a command runs with: the runs of processes that died are closed first."""
     store = ResultStore(path)
-    store.interrupt_unfinished(iso(time.time()))
+    store.interrupt_unfinished(now_iso())
     return store
 
 
+class _Run:
+    """One of this process's runs: its latest text, and what of it is on disk where."""
+    __slots__ = ("text", "summary", "version", "durable", "doc_id", "stored", "changed_at")
+
+    def __init__(self):
+        self.version = self.durable = self.stored = 0
+        self.doc_id, self.changed_at = None, 0.0
+
+
+class Journal:
+    """This process's append-only journal, locked for as long as the process lives."""
+
+    def __init__(self, directory):
+        self.path = Path(directory) / f"{os.getpid()}-{secrets.token_hex(4)}.jsonl"
+        try:
+            Path(directory).mkdir(parents=True, exist_ok=True)
+            self.fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
+        except OSError as exc:
+            raise storage_error(self.path, exc, "create") from None
+        fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        self._lock = threading.Lock()
+        self._sync_lock = threading.Lock()
+        self.written = self.synced = 0      # line numbers
+        self.size = 0                       # bytes
+        # A first line, fsync'd: a full disk or a read-only folder shows now, not after the calls.
+        self.write({"open": {"pid": os.getpid(), "at": now_iso()}}, sync=True)
+        fsync_directory(self.path.parent)
+
+    def write(self, entry, sync=False):
+        """Append one line; returns its line number."""
+        return self._append(lambda number: json.dumps(entry, ensure_ascii=False).encode() + b"\n",
+                            sync)
+
+    def write_run(self, text):
+        """Append a version of a run (its JSON text); the line number is its version."""
+        return self._append(lambda number: b'{"v":%d,"run":%s}\n' % (number, text), False)
+
+    def _append(self, make_line, sync):
+        with self._lock:
+            line = make_line(self.written + 1)
+            try:
+                view = memoryview(line)
+                while view:
+                    view = view[os.write(self.fd, view):]
+            except OSError as exc:
+                raise storage_error(self.path, exc) from None
+            self.written += 1
+            self.size += len(line)
+            number = self.written
+        if sync:
+            self.sync(number)
+        return number
+
+    def sync(self, number):
+        """fsync, unless a fsync that started after line `number` was written already did."""
+        with self._sync_lock:
+            if self.synced >= number:
+                return
+            target = self.written
+            try:
+                os.fsync(self.fd)
+            except OSError as exc:
+                raise storage_error(self.path, exc) from None
+            self.synced = target
+
+    def remove(self):
+        try:
+            os.unlink(self.path)
+        except OSError:
+            pass
+
+
+def read_journal(fd):
+    """Every whole line of a journal (a line cut short by a kill is left out)."""
+    chunks = []
+    while True:
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    entries = []
+    for line in b"".join(chunks).split(b"\n"):
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict):
+            entries.append(entry)
+    return entries
+
+
 class ResultStore:
-    """All runs, one document each, keyed by `unique_id`."""
+    """Runs keyed by `unique_id`: this process's in memory and in its journal, all in the file."""
 
     def __init__(self, path="results/db.json", flush_delay=0.2, flush_on_finish=False,
-                 max_flush_delay=MAX_FLUSH_DELAY):
+                 readonly=False):
         self.path = Path(path)
+        self.file = ResultsFile(self.path)
         self.flush_delay = flush_delay
-        self.max_flush_delay = max(flush_delay, max_flush_delay)
+        # Final saves are always durable (fsync'd journal line) before `save()` returns; the flag
+        # is kept for callers written for the earlier store.
         self.flush_on_finish = flush_on_finish
+        self.failure = None                 # the last StorageError, until a write succeeds
+        self.interrupted = 0                # runs of dead processes this store closed
+        self._runs = {}                     # unique_id -> _Run
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
-        self._write_lock = threading.Lock()
-        self._docs = {}            # doc id (str) -> the run's table entry: b'"12": {...}'
-        self._meta = {}            # doc id -> (status, startTimestamp, where its JSON starts,
-                                   #            the run's summary)
-        self._ids = {}             # unique_id -> doc id
-        self._other_tables = {}    # any other TinyDB table in the file: name -> raw JSON bytes
-        self._next_id = 1
-        self._version = 0          # bumped by every change
-        self._written = 0          # the version the file on disk holds
-        self._waiting = 0          # flush_on_finish saves waiting for the writer
-        self._last_write_seconds = 0.0
+        self._merge_lock = threading.Lock()
+        self._dirty = False
         self._stopped = False
         self._remove_stale_temp_files()
-        self._load()
-        self._writer = threading.Thread(target=self._write_loop, name="results-writer", daemon=True)
-        self._writer.start()
+        try:
+            with self.file.locked():        # checks, repairs or indexes the file once, now
+                pass
+        except StorageError:
+            if not readonly or self.file.read_state() is None:
+                raise                       # a reader of a read-only folder reads without it
+        self.journal = None if readonly else Journal(self.file.journal_dir)
+        self._writer = None
+        if not readonly:
+            self._writer = threading.Thread(target=self._write_loop, name="results-writer",
+                                            daemon=True)
+            self._writer.start()
         _open_stores.add(self)
 
-    # ------------------------------------------------------------------ the public interface
+    # ------------------------------------------------------------------ writing
 
-    def save(self, document):
-        """Insert or replace the run with this `unique_id`."""
+    def save(self, document, _late_flush=True):
+        """Insert or replace the run with this `unique_id`. Returns once the save is in the
+        journal, fsync'd when the run reaches a final status. Raises StorageError if it cannot
+        be written (the run stays in memory; `failure` says why)."""
         run_id = document["unique_id"]
         text = _encode(document)
+        status = document.get("status")
         with self._lock:
-            doc_id = self._ids.get(run_id)
-            if doc_id is None:
-                doc_id = self._ids[run_id] = str(self._next_id)
-                self._next_id += 1
-            before = self._meta[doc_id][0] if doc_id in self._meta else None
-            self._docs[doc_id], offset = _entry(doc_id, text)
-            self._meta[doc_id] = meta = _meta(document, offset)
-            self._version += 1
-            version = self._version
-            if version == self._written + 1:    # the writer may be idle: wake it
+            run = self._runs.get(run_id)
+            if run is None:
+                run = self._runs[run_id] = _Run()
+                before = None
+            else:
+                before = run.summary.get("status")
+            run.text, run.summary, run.changed_at = text, summary_of(document), time.monotonic()
+            final = status not in UNFINISHED
+            if self.journal is not None:
+                try:
+                    run.version = self.journal.write_run(text)
+                except StorageError as exc:
+                    self._fail(exc)
+                    raise
+                self.failure = None
+            else:
+                run.version += 1
+            version = run.version
+            if final:
+                self._dirty = True
                 self._changed.notify_all()
-        if self._stopped:                       # a late save (a request still in flight at
-            try:                                # shutdown) has no writer left: write it now
-                self.flush()
-            except OSError:
-                log.exception("could not write %s", self.path)
-        elif self.flush_on_finish and meta[0] not in UNFINISHED and meta[0] != before:
-            self._wait_written(version)
-
-    def get(self, run_id):
-        with self._lock:
-            doc_id = self._ids.get(run_id)
-            if doc_id is None:
-                return None
-            entry, offset = self._docs[doc_id], self._meta[doc_id][2]
-        return json.loads(entry[offset:])
-
-    def runs(self, last=None, status=None):
-        """Runs newest first (by start time), optionally only those with `status`."""
-        with self._lock:
-            meta, docs = self._meta.copy(), self._docs.copy()
-        return [json.loads(docs[doc_id][meta[doc_id][2]:]) for doc_id in _newest(meta, last, status)]
-
-    def summaries(self, last=None, status=None):
-        """Like `runs()`, but each run as only its SUMMARY_KEYS (the ones it has), from memory:
-        no document is read, so listing every run stays cheap however long the history."""
-        with self._lock:
-            meta = self._meta.copy()
-        return [dict(meta[doc_id][3]) for doc_id in _newest(meta, last, status)]
-
-    def interrupt_unfinished(self, now_iso):
-        """Mark runs a previous process left in progress as `interrupted`, with the time."""
-        with self._lock:
-            stale = [doc_id for doc_id, meta in self._meta.items() if meta[0] in UNFINISHED]
-            for doc_id in stale:
-                doc = json.loads(self._docs[doc_id][self._meta[doc_id][2]:])
-                doc.update(status="interrupted", endTimeStamp=now_iso,
-                           endReason="server stopped during the run")
-                self._docs[doc_id], offset = _entry(doc_id, _encode(doc))
-                self._meta[doc_id] = _meta(doc, offset)
-            if stale:
-                self._version += 1
-        if stale:
-            self.flush()
-        return len(stale)
+        if self.journal is not None and final and status != before:
+            try:
+                self.journal.sync(version)
+            except StorageError as exc:
+                self._fail(exc)
+                raise
+            with self._lock:
+                run.durable = max(run.durable, version)
+        if (self._stopped and _late_flush) or self.journal is None:
+            self.flush()                    # a late save (a request in flight at shutdown)
 
     def flush(self):
-        """Write the current state to disk now (nothing to do when the file already holds it).
-        When this returns, every save made before it was called is on disk."""
-        with self._write_lock:
-            with self._lock:
-                version = self._version
-                if version == self._written:
-                    return
-                entries, others = list(self._docs.values()), self._other_tables.copy()
-            started = time.perf_counter()
-            self._replace_file(entries, others)
-            with self._lock:
-                self._written = max(self._written, version)
-                self._last_write_seconds = time.perf_counter() - started
-                self._changed.notify_all()
+        """Append every run changed since its last append to the shared file now."""
+        self._merge(lambda run: True)
+
+    def interrupt_unfinished(self, now=None):
+        """Close the runs of processes that died (their journals' locks are free): open ones
+        are marked interrupted. Returns how many were marked."""
+        before = self.interrupted
+        self._merge(lambda run: False, now or now_iso())
+        return self.interrupted - before
 
     def close(self):
-        """Stop the background writer and write what it has not written yet."""
+        """Stop the writer, mark this process's open runs interrupted and append everything.
+        A storage failure is kept in `failure` (not raised): the journal stays for the next
+        process to take over."""
+        if self.journal is None and not self._runs:            # a reader: nothing to write
+            self._stopped = True
+            _open_stores.discard(self)
+            return
         if not self._stopped:
             with self._lock:
                 self._stopped = True
                 self._changed.notify_all()
-            self._writer.join(timeout=10)
+            if self._writer is not None:
+                self._writer.join(timeout=10)
             _open_stores.discard(self)
-        self.flush()
-
-    # ------------------------------------------------------------------ the file
-
-    def _load(self):
-        try:
-            text = self.path.read_bytes()
-        except FileNotFoundError:
+            try:
+                self._interrupt_own()
+                self.flush()
+            except StorageError as exc:
+                self._fail(exc)
+                return
+            if self.journal is not None:
+                self.journal.remove()
             return
         try:
-            text = text.decode("utf-8")        # the bytes are let go: a big file is held once
-            if text.strip():
-                self._index(text)
-        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-            self._docs, self._meta, self._ids, self._other_tables = {}, {}, {}, {}
-            self._next_id = 1
-            backup = self.path.with_suffix(".corrupt.json")
-            os.replace(self.path, backup)
-            log.error("%s is not a valid results file (%s); moved it to %s and started afresh",
-                      self.path, exc, backup)
+            self.flush()
+        except StorageError as exc:
+            self._fail(exc)
 
-    def _index(self, text):
-        """Read a TinyDB file one document at a time, keeping each document's text."""
-        position = _expect(text, 0, "{")
-        while True:
-            position = _WS.match(text, position).end()
-            if text.startswith("}", position):
-                break
-            name, position = _string(text, position)
-            position = _expect(text, position, ":")
-            position = _WS.match(text, position).end()
-            if name == TABLE:
-                position = self._index_table(text, position)
-            else:
-                value, end = _decoder.raw_decode(text, position)
-                self._other_tables[name] = text[position:end].encode("utf-8")
-                position = end
-            position = _WS.match(text, position).end()
-            if text.startswith(",", position):
-                position += 1
-            elif not text.startswith("}", position):
-                raise ValueError(f"expected ',' or '}}' at character {position}")
-        if text[position + 1:].strip():
-            raise ValueError(f"extra data after character {position}")
-        ids = [int(doc_id) for doc_id in self._docs if doc_id.isdigit()]
-        self._next_id = max(ids, default=0) + 1
+    def _interrupt_own(self):
+        now = now_iso()
+        with self._lock:
+            open_runs = [json.loads(run.text) for run in self._runs.values()
+                         if run.summary.get("status") in UNFINISHED]
+        for doc in open_runs:
+            doc.update(status="interrupted", endTimeStamp=now,
+                       endReason="stopped before the run finished")
+            self.save(doc, _late_flush=False)       # one flush for them all, next
 
-    def _index_table(self, text, position):
-        position = _expect(text, position, "{")
-        while True:
-            position = _WS.match(text, position).end()
-            if text.startswith("}", position):
-                return position + 1
-            doc_id, position = _string(text, position)
-            position = _expect(text, position, ":")
-            position = _WS.match(text, position).end()
-            document, end = _decoder.raw_decode(text, position)
-            if not isinstance(document, dict):
-                raise ValueError(f"document {doc_id} is not an object")
-            self._docs[doc_id], offset = _entry(doc_id, text[position:end].encode("utf-8"))
-            self._meta[doc_id] = _meta(document, offset)
-            if isinstance(document.get("unique_id"), (str, int)):
-                self._ids[document["unique_id"]] = doc_id
-            position = _WS.match(text, end).end()
-            if text.startswith(",", position):
-                position += 1
-            elif not text.startswith("}", position):
-                raise ValueError(f"expected ',' or '}}' at character {position}")
+    # ------------------------------------------------------------------ what a command reports
 
-    def _replace_file(self, entries, others):
-        """Write the snapshot to a temp file beside db.json, fsync it, and swap it in.
+    def counts(self):
+        """(runs of this process on disk, runs of this process): what a command says it kept."""
+        with self._lock:
+            kept = sum(1 for run in self._runs.values()
+                       if run.stored >= run.version or run.durable >= run.version)
+            return kept, len(self._runs)
 
-        The entries are joined a chunk at a time and each chunk written with the GIL released,
-        so request threads never wait long behind a large snapshot."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}-", suffix=".tmp", dir=self.path.parent)
+    def health(self):
+        """None when the last write succeeded, else the StorageError's message."""
+        return str(self.failure) if self.failure else None
+
+    def _fail(self, exc):
+        self.failure = exc
+        log.error("%s", exc)
+
+    # ------------------------------------------------------------------ reading
+
+    def get(self, run_id):
+        with self._lock:
+            run = self._runs.get(run_id)
+            text = run.text if run else None
+        if text is not None:
+            return json.loads(text)
+        record = self.file.find(run_id)
+        return self.file.read(record) if record else None
+
+    def runs(self, last=None, status=None):
+        """Runs newest first (by start time), optionally only those with `status`."""
+        return [self._document(item) for item in self._latest(last, status)]
+
+    def summaries(self, last=None, status=None, offset=0, match=None):
+        """Like `runs()`, each run as its SUMMARY_KEYS only, read from the index (no document
+        is parsed); `offset` skips the newest ones, `match(summary)` filters."""
+        items = self._latest(None if last is None else offset + last, status, match)
+        return [dict(summary) for summary, _ in items[offset:]]
+
+    def total(self):
+        """How many runs the file and this process hold (from the state: no reading)."""
+        state = self.file.read_state() or {"next_id": 1}
+        with self._lock:
+            return state["next_id"] - 1 + sum(1 for run in self._runs.values() if run.doc_id is None)
+
+    def _latest(self, last, status=None, match=None):
+        def wanted(summary):
+            return (status is None or summary.get("status") == status) and (match is None or match(summary))
+        with self._lock:
+            own = [(run.summary, run) for run in self._runs.values() if wanted(run.summary)]
+            own_ids = set(self._runs)
+        records = self.file.latest(last, status, own_ids, match)
+        items = [(record["s"], record) for record in reversed(records)] + own
+        items.sort(key=lambda item: str(item[0].get("startTimestamp") or ""), reverse=True)
+        return items if last is None else items[:last]
+
+    def _document(self, item):
+        summary, source = item
+        if isinstance(source, _Run):
+            return json.loads(source.text)
+        return self.file.read(source)
+
+    # ------------------------------------------------------------------ appending to the file
+
+    def _merge(self, chosen, now=None):
+        """Under the file's lock: take over dead processes' journals, then append this
+        process's `chosen` runs that changed since their last append."""
+        with self._merge_lock:
+            with self._lock:
+                picked = [(run_id, run, run.version, run.text, dict(run.summary))
+                          for run_id, run in self._runs.items()
+                          if run.version != run.stored and chosen(run)]
+            try:
+                with self.file.locked() as batch:
+                    self._take_over_dead_journals(batch, now or now_iso())
+                    if picked:
+                        self._append(batch, picked)
+                if self.journal is not None and self.journal.size > JOURNAL_ROTATE_BYTES \
+                        and not self._stopped:
+                    self._rotate()
+            except StorageError as exc:
+                self._fail(exc)
+                raise
+            self.failure = None
+
+    def _rotate(self):
+        """Start a fresh journal holding what the file does not have yet (open runs, changes
+        not appended) and the doc ids of every run, then drop the old one: the journal of a
+        server that runs for weeks stays small. Killed midway, both journals are taken over
+        (the same runs under the same ids: nothing lost, at worst appended twice)."""
+        with self._lock:
+            old, new = self.journal, Journal(self.file.journal_dir)
+            ids = {run_id: run.doc_id for run_id, run in self._runs.items() if run.doc_id}
+            new.write({"ids": ids})
+            for run in self._runs.values():
+                if run.version != run.stored or run.summary.get("status") in UNFINISHED:
+                    run.version, run.stored = new.write_run(run.text), 0
+                else:
+                    run.version = run.stored = 0
+                run.durable = run.version
+            new.sync(new.written)
+            self.journal = new
+        old.remove()
+        os.close(old.fd)
+
+    def _append(self, batch, picked):
+        ids = {run_id: run.doc_id or batch.new_id() for run_id, run, *_ in picked}
+        intent = {run_id: [ids[run_id], version] for run_id, _, version, _, _ in picked}
+        if self.journal is not None:
+            self.journal.write({"intent": intent, "index_at": batch.state["index_length"]}, sync=True)
+        batch.commit([(ids[run_id], text, summary) for run_id, _, _, text, summary in picked])
+        with self._lock:
+            for run_id, run, version, _, _ in picked:
+                run.doc_id, run.stored = ids[run_id], max(run.stored, version)
+
+    def _take_over_dead_journals(self, batch, now):
         try:
-            _write_all(fd, b'{"' + TABLE.encode() + b'": {')
-            average = sum(map(len, entries)) // len(entries) if entries else 1
-            step = max(1, CHUNK_BYTES // max(1, average))
-            for start in range(0, len(entries), step):
-                if start:
-                    _write_all(fd, b", ")
-                _write_all(fd, b", ".join(entries[start:start + step]))
-            tail = [b"}"]
-            for name, text in others.items():
-                tail += (b", ", json.dumps(name).encode("utf-8"), b": ", text)
-            tail.append(b"}")
-            _write_all(fd, b"".join(tail))
-            os.fsync(fd)
-            os.close(fd)
-            fd = None
-            os.replace(tmp, self.path)
-            _fsync_directory(self.path.parent)
-        except BaseException:
-            if fd is not None:
+            paths = sorted(self.file.journal_dir.glob("*.jsonl"))
+        except OSError:
+            return
+        for path in paths:
+            if self.journal is not None and path == self.journal.path:
+                continue
+            try:
+                fd = os.open(path, os.O_RDWR | os.O_NONBLOCK)
+            except OSError:
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)                # alive: its owner holds the lock
+                continue
+            try:
+                self._take_over(batch, fd, path, now)
+            finally:
                 os.close(fd)
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+
+    def _take_over(self, batch, fd, path, now):
+        runs, ids, stored = {}, {}, {}
+        for entry in read_journal(fd):
+            run = entry.get("run")
+            if isinstance(run, dict) and isinstance(entry.get("v"), int) and "unique_id" in run:
+                runs[run["unique_id"]] = (entry["v"], run)
+            elif isinstance(entry.get("ids"), dict):       # a rotated journal's first lines
+                ids.update({run_id: doc_id for run_id, doc_id in entry["ids"].items()
+                            if str(doc_id).isdigit() and int(doc_id) < batch.state["next_id"]})
+            elif isinstance(entry.get("intent"), dict) and entry["intent"]:
+                intent = {run_id: value for run_id, value in entry["intent"].items()
+                          if isinstance(value, list) and len(value) == 2}
+                # An id the file has handed out is this run's, committed or not (a writer killed
+                # after its append was kept whole); an id past next_id was never handed out.
+                ids.update({run_id: value[0] for run_id, value in intent.items()
+                            if str(value[0]).isdigit() and int(value[0]) < batch.state["next_id"]})
+                if intent and _committed(batch, intent, entry.get("index_at")):
+                    stored.update({run_id: value[1] for run_id, value in intent.items()})
+        entries, intent = [], {}
+        for run_id, (version, doc) in runs.items():
+            if doc.get("status") in UNFINISHED:
+                doc.update(status="interrupted", endTimeStamp=now, endReason=INTERRUPTED_REASON)
+                self.interrupted += 1
+            elif stored.get(run_id, 0) >= version:
+                continue
+            doc_id = ids.get(run_id) or batch.new_id()
+            intent[run_id] = [doc_id, version]
+            entries.append((doc_id, _encode(doc), summary_of(doc)))
+        if entries:
+            line = json.dumps({"intent": intent, "index_at": batch.state["index_length"]}).encode()
+            try:
+                os.write(fd, line + b"\n")
+                os.fsync(fd)
+            except OSError as exc:
+                raise storage_error(path, exc) from None
+            batch.commit(entries)
+        log.info("took over %s: %d run(s) stored", path.name, len(entries))
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+
+    # ------------------------------------------------------------------ the background writer
+
+    def _write_loop(self):
+        """Append finished runs once they have been quiet for `flush_delay` (a run is often
+        annotated right after its verdict: one append instead of two)."""
+        while True:
+            with self._lock:
+                while not self._dirty and not self._stopped:
+                    self._changed.wait()
+                if self._stopped:
+                    return
+                self._dirty = False
+                self._changed.wait(self.flush_delay)
+                if self._stopped:
+                    return
+            quiet_since = time.monotonic() - self.flush_delay
+            try:
+                self._merge(lambda run: run.summary.get("status") not in UNFINISHED
+                            and run.changed_at <= quiet_since)
+            except StorageError:
+                time.sleep(RETRY_SECONDS)
+            with self._lock:
+                if any(run.version != run.stored and run.summary.get("status") not in UNFINISHED
+                       for run in self._runs.values()):
+                    self._dirty = True
 
     def _remove_stale_temp_files(self):
         """Temp files a killed process left beside db.json (a live writer's are younger)."""
         try:
-            leftovers = list(self.path.parent.glob(f".{self.path.name}-*.tmp"))
+            leftovers = list(self.path.parent.glob(f".{self.path.name}*.tmp"))
         except OSError:
             return
         for leftover in leftovers:
@@ -329,92 +511,14 @@ class ResultStore:
             except OSError:
                 pass
 
-    # ------------------------------------------------------------------ the background writer
 
-    def _write_loop(self):
-        while True:
-            with self._lock:
-                while self._version == self._written and not self._stopped:
-                    self._changed.wait()
-                if self._stopped:
-                    return
-                # Coalesce: wait a while for more changes, less when a save waits for the disk.
-                delay = min(max(self.flush_delay, self._last_write_seconds / WRITER_DUTY),
-                            self.max_flush_delay)
-                deadline = time.monotonic() + delay
-                while not self._stopped and not self._waiting:
-                    left = deadline - time.monotonic()
-                    if left <= 0:
-                        break
-                    self._changed.wait(left)
-                if self._stopped:
-                    return
-            try:
-                self.flush()
-            except OSError:
-                log.exception("could not write %s; will retry", self.path)
-                time.sleep(min(1.0, self.max_flush_delay))
-
-    def _wait_written(self, version):
-        deadline = time.monotonic() + DURABLE_WAIT_SECONDS
-        with self._lock:
-            self._waiting += 1
-            self._changed.notify_all()
-            try:
-                while self._written < version:
-                    left = deadline - time.monotonic()
-                    if left <= 0 or self._stopped:
-                        break
-                    self._changed.wait(left)
-            finally:
-                self._waiting -= 1
-        if self._written < version:
-            if self._stopped:
-                self.flush()
-            else:
-                log.error("a finished run is not on disk after %s s", DURABLE_WAIT_SECONDS)
-
-
-def _newest(meta, last, status):
-    """Doc ids newest first by start time (ties in the order stored), optionally one status."""
-    chosen = ((item[1], doc_id) for doc_id, item in meta.items() if status is None or item[0] == status)
-    order = lambda pair: pair[0]                              # noqa: E731
-    chosen = nlargest(last, chosen, key=order) if last else sorted(chosen, key=order, reverse=True)
-    return [doc_id for _, doc_id in chosen]
-
-
-def _expect(text, position, char):
-    position = _WS.match(text, position).end()
-    if not text.startswith(char, position):
-        raise ValueError(f"expected {char!r} at character {position}")
-    return position + 1
-
-
-def _string(text, position):
-    if not text.startswith('"', position):
-        raise ValueError(f"expected a key at character {position}")
-    return scanstring(text, position + 1)
-
-
-def _write_all(fd, data):
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
-
-
-def _fsync_directory(directory):
-    """Make the rename itself durable (POSIX); harmless to skip where directories cannot be opened."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+def _committed(batch, intent, index_at):
+    """Whether an append announced by `intent` reached the index (a killed writer's may not)."""
+    if not isinstance(index_at, int) or index_at < 0:
+        return False
+    run_id, value = next(iter(intent.items()))
+    record = batch.index_line_at(index_at) or {}
+    return record.get("id") == value[0] and record.get("s", {}).get("unique_id") == run_id
 
 
 @atexit.register

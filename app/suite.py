@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from app import run_options
+from app import limits, run_options
 from app.caller import check_caller_fields
 from app.errors import SuiteError
 from app.matching import DEFAULT_THRESHOLD, MATCH_MODES
@@ -101,12 +101,12 @@ def load_suite(path):
     path = Path(path)
     name = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = limits.read_text(path, SuiteError)
     except (OSError, UnicodeDecodeError) as exc:
         reason = "no such file or folder" if isinstance(exc, FileNotFoundError) else exc
         raise SuiteError(f"{name}: cannot read file: {reason}") from None
     try:
-        data = json.loads(text)
+        data = limits.loads(text, name, SuiteError)
     except json.JSONDecodeError as exc:
         raise SuiteError(f"{name}: line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}") from None
     suite = parse_suite(data, name, default_name=path.stem)

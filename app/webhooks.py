@@ -12,9 +12,10 @@ from flask import Blueprint, Response, abort, current_app, request, url_for
 from twilio.request_validator import RequestValidator
 
 from app import twiml
+from app.errors import StorageError
 
 bp = Blueprint("webhooks", __name__)
-_SID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_SID = re.compile(r"[A-Za-z0-9_-]{1,64}")          # whole value (fullmatch): no "\n" after it
 SIGNATURE_ERROR = "X-Twilio-Signature did not validate"   # the 403's description; live runs count it
 
 
@@ -34,6 +35,8 @@ def hangup(reason, *args):
 @bp.before_request
 def check_signature():
     """403 unless the request is signed with our auth token (when one is configured)."""
+    if request.endpoint == "webhooks.health":
+        return None
     token = current_app.config.get("TWILIO_AUTH_TOKEN")
     if not token or not current_app.config.get("VALIDATE_SIGNATURES", True):
         return None
@@ -53,9 +56,26 @@ def signature_matches(validator, url, signature):
     return hmac.compare_digest(expected, signature) or validator.validate(url, request.form, signature)
 
 
+@bp.get("/health")
+def health():
+    """200 while results are being stored; 503 with the reason once a write failed (a full
+    disk, a read-only folder), until one succeeds again."""
+    failure = current_app.extensions["store"].health()
+    if failure:
+        return {"status": "error", "reason": failure}, 503
+    return {"status": "ok"}
+
+
+@bp.app_errorhandler(StorageError)
+def storage_failed(error):
+    """A write that failed: the caller is told (503, Twilio plays its error) and so is the log,
+    every time (the store logs each failure), never a 500 with a traceback."""
+    return Response(f"results cannot be stored: {error}\n", status=503, mimetype="text/plain")
+
+
 def call_sid():
     sid = request.values.get("CallSid", "")
-    if not _SID.match(sid):
+    if not _SID.fullmatch(sid):
         abort(400, "CallSid is missing or malformed")
     return sid
 

@@ -289,6 +289,9 @@ def post(app, fetch, path, run_id, sid, **fields):
 def test_a_final_status_callback_closes_the_run(webhooks, status):
     app, fetch = webhooks
     run_id = new_run(app)
+    app.extensions["runs"].annotate(run_id, callSid="CA" + "1" * 32)   # as LiveRunner notes it
+    assert post(app, fetch, "/status", run_id, "CA" + "9" * 32, CallStatus=status)[0] == 200
+    assert app.extensions["store"].get(run_id)["status"] == "queued"     # another call's: refused
     code, _body = post(app, fetch, "/status", run_id, "CA" + "1" * 32, CallStatus=status)
     assert code == 204
     doc = app.extensions["store"].get(run_id)

@@ -46,7 +46,9 @@ def test_no_temp_files_left_behind(tmp_path):
         store.save(doc(str(i)))
         store.flush()
     store.close()
-    assert [p.name for p in tmp_path.iterdir()] == ["db.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "db.json", "db.json.index", "db.json.journal", "db.json.lock", "db.json.state"]
+    assert list((tmp_path / "db.json.journal").iterdir()) == []     # a closed store's is removed
 
 
 def test_concurrent_writers_lose_nothing(store):
@@ -64,18 +66,27 @@ def test_concurrent_writers_lose_nothing(store):
     assert len(on_disk) == 400 and all(d["status"] == "complete" for d in on_disk)
 
 
-def test_interrupted_runs_are_marked_at_start(tmp_path):
+def test_a_closing_store_marks_only_its_own_open_runs_interrupted(tmp_path):
     path = tmp_path / "db.json"
+    other = ResultStore(path)                 # another process's store, still open
+    other.save(doc("theirs", "in-progress"))
+    other.flush()
     first = ResultStore(path)
     first.save(doc("left", "in-progress"))
     first.save(doc("done", "complete"))
     first.close()
     again = ResultStore(path)
-    assert again.interrupt_unfinished("2026-11-22T00:00:00") == 1
+    assert again.interrupt_unfinished("2026-11-22T00:00:00") == 0     # its owner is alive
     left = again.get("left")
-    assert left["status"] == "interrupted" and left["endTimeStamp"] == "2026-11-22T00:00:00"
+    assert left["status"] == "interrupted" and left["endReason"] == "stopped before the run finished"
     assert again.get("done")["status"] == "complete"
+    assert again.get("theirs")["status"] == "in-progress"
+    other.save(doc("theirs", "complete"))
+    other.close()
     again.close()
+    table = json.loads(path.read_text())["_default"]
+    assert {d["unique_id"]: d["status"] for d in table.values()} == {
+        "theirs": "complete", "left": "interrupted", "done": "complete"}
 
 
 def test_corrupt_file_is_kept_aside_not_lost(tmp_path):
@@ -83,8 +94,11 @@ def test_corrupt_file_is_kept_aside_not_lost(tmp_path):
     path.write_text("{not json")
     store = ResultStore(path)
     assert store.runs() == []
-    assert (tmp_path / "db.corrupt.json").read_text() == "{not json"
     store.close()
+    path.write_text("{also not json")                  # a second corrupt file: its own backup
+    ResultStore(path).close()
+    backups = sorted(tmp_path.glob("db.corrupt-*.json"))
+    assert sorted(b.read_text() for b in backups) == ["{also not json", "{not json"]
 
 
 # ---------------------------------------------------------------- the file format and its cost
@@ -150,7 +164,8 @@ def test_a_file_of_the_wrong_shape_is_kept_aside_not_overwritten(tmp_path):
     store = ResultStore(path)
     store.save(doc("a"))
     store.close()
-    assert json.loads((tmp_path / "db.corrupt.json").read_text()) == ["not", "a", "tinydb", "file"]
+    [backup] = tmp_path.glob("db.corrupt-*.json")
+    assert json.loads(backup.read_text()) == ["not", "a", "tinydb", "file"]
     assert [d["unique_id"] for d in json.loads(path.read_text())["_default"].values()] == ["a"]
 
 
@@ -174,31 +189,44 @@ def test_a_save_after_close_still_reaches_the_disk(tmp_path):
     assert json.loads(store.path.read_text())["_default"]["1"]["status"] == "complete"
 
 
-def test_flush_on_finish_returns_only_once_the_finished_run_is_on_disk(tmp_path):
+def journal_runs(store):
+    """The run lines in a store's journal, as another process would read them after a kill."""
+    lines = [json.loads(line) for line in store.journal.path.read_bytes().splitlines()]
+    return [line["run"] for line in lines if "run" in line]
+
+
+def test_a_final_save_returns_only_once_the_run_is_in_the_journal_and_synced(tmp_path):
     path = tmp_path / "db.json"
-    store = ResultStore(path, flush_delay=30, flush_on_finish=True)   # the timer would be too late
+    store = ResultStore(path, flush_delay=30)         # the writer's timer would be too late
     try:
         store.save(doc("a", "in-progress"))
-        assert not path.exists()                      # not finished: left to the writer
+        assert json.loads(path.read_text())["_default"] == {}       # not finished: not appended
+        synced = store.journal.synced
         store.save(doc("a", "complete"))
-        assert json.loads(path.read_text())["_default"]["1"]["status"] == "complete"
+        assert store.journal.synced > synced                       # fsync'd before returning
+        assert journal_runs(store)[-1]["status"] == "complete"
     finally:
         store.close()
+    assert json.loads(path.read_text())["_default"]["1"]["status"] == "complete"
 
 
 def test_finishing_saves_at_the_same_time_share_writes(tmp_path):
-    store = ResultStore(tmp_path / "db.json", flush_on_finish=True)
+    import os
+    store = ResultStore(tmp_path / "db.json", flush_delay=30)
     writes = []
-    original = store._replace_file
-    store._replace_file = lambda *args: (writes.append(1), original(*args))
+    original = os.fsync
+    os.fsync = lambda fd: (writes.append(fd), original(fd))
     threads = [threading.Thread(target=store.save, args=(doc(f"r{i}", "complete"),)) for i in range(40)]
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join(10)
+    try:
+        for thread in threads:
+            thread.join(10)
+    finally:
+        os.fsync = original
+    assert len(writes) < 40 and sum(r["status"] == "complete" for r in journal_runs(store)) == 40
     store.close()
     assert len(json.loads(store.path.read_text())["_default"]) == 40
-    assert len(writes) < 40
 
 
 def test_runs_orders_ties_as_stored_and_limits_without_reading_everything(store):
@@ -266,3 +294,25 @@ def test_summaries_list_runs_from_memory_like_runs_does(tmp_path):
     summaries[0]["status"] = "changed"                      # a copy
     assert store.summaries()[0]["status"] == "complete"
     store.close()
+
+
+def test_a_long_running_journal_is_rotated_without_losing_or_repeating_runs(tmp_path, monkeypatch):
+    import app.store as store_module
+    monkeypatch.setattr(store_module, "JOURNAL_ROTATE_BYTES", 2000)
+    path = tmp_path / "db.json"
+    store = ResultStore(path, flush_delay=30)
+    first = store.journal.path
+    for i in range(30):
+        store.save(doc(f"r{i}", "in-progress"))
+        store.save(doc(f"r{i}", "complete"))
+        store.flush()
+    store.save(doc("open", "in-progress"))
+    store.save(doc("r0", "failed"))                 # a run stored before the rotation, changed
+    store.flush()
+    assert store.journal.path != first and not first.exists()
+    assert store.journal.path.stat().st_size < 4000
+    store.close()
+    table = json.loads(path.read_text())["_default"]
+    by_id = {d["unique_id"]: (key, d["status"]) for key, d in table.items()}
+    assert len(by_id) == len(table) == 31                       # each run under one id
+    assert by_id["r0"] == ("1", "failed") and by_id["open"][1] == "interrupted"

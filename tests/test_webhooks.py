@@ -173,3 +173,53 @@ def test_late_requests_change_nothing_in_a_complete_run(runs, phone, store, late
     path, form = late
     assert call.post(path.format(run=run_id), form).status_code in (200, 204)
     assert store.get(run_id) == before
+
+
+def test_a_callsid_with_a_trailing_newline_is_refused(client, phone):
+    call = phone([])
+    call.params["CallSid"] += "\n"
+    assert call.post("/voice").status_code == 400
+
+
+def test_signed_gather_or_status_for_a_queued_run_no_call_answered_changes_nothing(runs, phone, store):
+    run_id = runs.create(SALES)
+    call = phone([], run_id=run_id)
+    response = call.post(f"/gather?run={run_id}&step=0", {"SpeechResult": WELCOME})
+    assert response.status_code == 200 and b"<Hangup" in response.data
+    assert call.status("busy").status_code == 200                    # unknown call: hang up
+    doc = store.get(run_id)
+    assert doc["status"] == "queued" and doc["callSid"] is None
+    assert all(r.get("actualResult") is None for r in doc["results"])
+
+
+def test_health_is_unsigned_and_says_when_results_cannot_be_stored(client, store):
+    from app.errors import StorageError
+    assert client.get("/health").get_json() == {"status": "ok"}
+    store.failure = StorageError("cannot write results/db.json: No space left on device")
+    response = client.get("/health")
+    assert response.status_code == 503
+    assert response.get_json()["reason"].endswith("No space left on device")
+
+
+def test_a_wall_clock_jump_during_a_call_changes_no_wait(tmp_path, monkeypatch):
+    """Waits come from time.monotonic: the wall clock stepping back an hour mid-call neither
+    stores a negative wait nor fails the step."""
+    import time as time_module
+
+    from app import create_app
+    from app.store import ResultStore
+    from tests.phonecall import AUTH_TOKEN, PUBLIC_URL, PhoneCall
+    store = ResultStore(tmp_path / "db.json", flush_delay=0.01)
+    app = create_app({"TESTING": True, "STORE": store, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+                      "PUBLIC_URL": PUBLIC_URL})
+    runs = app.extensions["runs"]
+    run_id = runs.create(SALES)
+    call = PhoneCall(app.test_client(), [], run_id=run_id)
+    call.post(f"/voice?run={run_id}")
+    real = time_module.time
+    monkeypatch.setattr(time_module, "time", lambda: real() - 3600)
+    call.post(f"/gather?run={run_id}&step=0", {"SpeechResult": WELCOME})
+    monkeypatch.setattr(time_module, "time", real)
+    result = store.get(run_id)["results"][0]
+    assert result["status"] == "passed" and 0 <= result["waited"] < 5
+    store.close()

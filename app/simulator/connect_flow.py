@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from app import limits
 from app.errors import FlowError
 
 SUCCESS = "Success"
@@ -257,7 +258,7 @@ def load_flow(path):
     if not path.is_file():
         raise FlowError(f"{path}: no such flow file")
     try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
+        data = limits.read_json(path, FlowError, encoding="utf-8-sig")
     except json.JSONDecodeError as exc:
         raise FlowError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}")
     except (OSError, UnicodeDecodeError) as exc:

@@ -120,7 +120,7 @@ class DirectFetcher:
         handler = self._routes.get(path)
         form = {str(key): str(value) for key, value in (params or {}).items()}
         if (handler is None or (method or "POST").upper() != "POST"
-                or not _fits(form, self.max_form_chars) or not webhooks._SID.match(form.get("CallSid", ""))):
+                or not _fits(form, self.max_form_chars) or not webhooks._SID.fullmatch(form.get("CallSid", ""))):
             return self.wire(method, url, params)
         answer = handler(_args(query), form)
         return self.wire(method, url, params) if answer is None else answer

@@ -19,6 +19,7 @@ import zipfile
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
+from app import limits
 from app.errors import LexError
 from app.matching import normalize, strip_markup
 from app.simulator.lex.bot import DEFAULT_CLARIFICATION_ATTEMPTS, DEFAULT_CONFIDENCE_THRESHOLD
@@ -69,6 +70,7 @@ def _load_path(path: Path, locale: str | None) -> dict:
         raise LexError(f"{path}: no such file or folder")
     if path.is_dir():
         return _load_folder(path, locale)
+    limits.check_file(path, LexError)         # a FIFO would block is_zipfile forever
     if zipfile.is_zipfile(path):
         return _from_files(_zip_files(path), str(path), locale)
     if path.name.lower() == "manifest.json":
@@ -97,10 +99,7 @@ def _is_v2_folder(folder: Path) -> bool:
 
 
 def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise LexError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    return limits.read_bytes(path, LexError)
 
 
 def _folder_files(folder: Path) -> dict[str, bytes]:
@@ -111,17 +110,13 @@ def _folder_files(folder: Path) -> dict[str, bytes]:
 
 def _zip_files(path: Path) -> dict[str, bytes]:
     """Every JSON file in the zip, by its path inside."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            return {name: archive.read(name) for name in sorted(archive.namelist())
-                    if name.lower().endswith(".json") and not name.startswith("__MACOSX/")}
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise LexError(f"{path}: not a readable zip: {exc}") from exc
+    return limits.read_zip(path, LexError, lambda name: name.lower().endswith(".json")
+                           and not name.startswith("__MACOSX/"))
 
 
 def _parse_json(raw: bytes, where: str):
     try:
-        return json.loads(raw.decode("utf-8-sig"))
+        return limits.loads(raw.decode("utf-8-sig"), where, LexError)
     except UnicodeDecodeError as exc:
         raise LexError(f"{where}: not UTF-8 text ({exc.reason})") from exc
     except json.JSONDecodeError as exc:

@@ -1,0 +1,184 @@
+"""Serving capacity: `python main.py serve` holding --idle open connections (as a proxy or the
+ngrok agent keeps them) while --calls calls at a time are played like real calls, then the same
+with --dashboard-clients clients reading the dashboard's biggest page as fast as they can.
+
+Each call: POST /voice, then per step a /partial (speech so far) and the /gather, then /status
+"completed"; between two requests the call "thinks" 0.5x to 1.5x --think seconds (the IVR
+talking; a real call spends at least its step timeout, 3 s). Every request is signed. Reported
+per endpoint: count, p50, p99, max (ms, measured by the client, request sent to response read),
+non-2xx answers, and the rate actually served against the rate offered.
+
+Everything is on 127.0.0.1 and bounded: --seconds per phase, timeouts on every request.
+
+Run: python bench/serve_capacity.py [--idle 1000] [--calls 200] [--think 1.0] [--seconds 15]
+"""
+import argparse
+import http.client
+import random
+import resource
+import socket
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _util import (HttpCall, Server, load, machine, ms, percentile, suite_answers,  # noqa: E402
+                   suite_copies, write_history)
+
+TOKEN = "capacity-token-0123456789abcdef"
+ENDPOINTS = ("/voice", "/partial", "/gather", "/status")
+
+
+class PacedCall(HttpCall):
+    """An HttpCall that also posts the partial result Twilio sends before each /gather."""
+
+    def post(self, path, extra=None):
+        if path.startswith("/gather") and extra and "SpeechResult" in extra:
+            query = path.split("?", 1)[1]
+            super().post(f"/partial?{query}", {"UnstableSpeechResult": extra["SpeechResult"][:10],
+                                                "SequenceNumber": "1"})
+        return super().post(path, extra)
+
+
+def hold_idle(port, count):
+    """`count` keep-alive connections that made one request and stay open."""
+    held = []
+    for _ in range(count):
+        sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        sock.recv(4096)
+        held.append(sock)
+    return held
+
+
+def play_calls(port, concurrency, think, seconds, first_sid):
+    """Calls back to back on `concurrency` threads until the deadline; (timings, errors, calls)."""
+    deadline = time.monotonic() + seconds
+    answer = suite_answers()
+    timings, errors, finished = [], [], [0]
+    lock = threading.Lock()
+
+    def caller(n):
+        rng = random.Random(n)
+        time.sleep(rng.uniform(0, think))                   # calls do not all start at once
+        i = 0
+        while time.monotonic() < deadline:
+            call = PacedCall(port, f"CA{first_sid + n:012d}{i:020d}", answer, token=TOKEN, timeout=20,
+                             think=lambda: time.sleep(think * rng.uniform(0.5, 1.5)))
+            try:
+                call.run()
+                with lock:
+                    finished[0] += 1
+            except Exception as exc:                        # noqa: BLE001 - counted
+                with lock:
+                    errors.append(repr(exc)[:200])
+            with lock:
+                timings.extend((path, seconds, status) for (path, seconds, _), status
+                               in zip(call.timings, call.statuses))
+            i += 1
+    threads = [threading.Thread(target=caller, args=(n,), daemon=True) for n in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(seconds + 60)
+    return timings, errors, finished[0]
+
+
+def hammer_dashboard(port, clients, stop):
+    served, busy, other = [0], [0], [0]
+
+    def reader():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        while not stop.is_set():
+            try:
+                conn.request("GET", "/?limit=500")
+                response = conn.getresponse()
+                response.read()
+                (served if response.status == 200 else busy if response.status == 503 else other)[0] += 1
+                if response.status == 503:
+                    time.sleep(0.01)
+            except Exception:                               # noqa: BLE001 - reconnect
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                other[0] += 1
+        conn.close()
+    threads = [threading.Thread(target=reader, daemon=True) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    return threads, (served, busy, other)
+
+
+def report(title, timings, errors, finished, seconds, concurrency, think):
+    print(f"\n{title}")
+    by_path = defaultdict(list)
+    bad = defaultdict(int)
+    for path, elapsed, status in timings:
+        by_path[path].append(elapsed)
+        bad[path] += status >= 300
+    print(f"  {'endpoint':<9} {'count':>7} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'non-2xx':>8}")
+    for path in ENDPOINTS:
+        values = by_path.get(path, [])
+        print(f"  {path:<9} {len(values):>7} {ms(percentile(values, 50)):>8} "
+              f"{ms(percentile(values, 99)):>8} {ms(max(values) if values else None):>8} {bad[path]:>8}")
+    every = [elapsed for _, elapsed, _ in timings]
+    print(f"  {'all':<9} {len(every):>7} {ms(percentile(every, 50)):>8} {ms(percentile(every, 99)):>8}")
+    # A call thinks before each /gather (2 steps in the sample): paced calls can at most offer
+    # `concurrency / (2 * think)` calls/s; served below that means the server held them up.
+    offered = concurrency / (2 * think)
+    print(f"  served {len(timings) / seconds:.0f} requests/s, {finished / seconds:.1f} calls/s "
+          f"({finished} calls; {concurrency} paced calls at a time offer at most ~{offered:.0f} "
+          f"calls/s); errors: {len(errors)}{' e.g. ' + errors[0] if errors else ''}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--idle", type=int, default=1000, help="open connections held")
+    parser.add_argument("--calls", type=int, default=200, help="calls at a time")
+    parser.add_argument("--think", type=float, default=1.0, help="seconds between a call's requests")
+    parser.add_argument("--seconds", type=float, default=15, help="per phase")
+    parser.add_argument("--history", type=int, default=20000, help="earlier runs in the db")
+    parser.add_argument("--dashboard-clients", type=int, default=8)
+    args = parser.parse_args()
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, args.idle + 1000)), hard))
+    print(f"machine: {machine()}")
+    print(f"load before: {load()}")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        db = tmp / "results" / "db.json"
+        write_history(db, args.history)
+        calls_needed = int(2 * args.seconds * args.calls / (args.think * 3)) + args.calls * 2
+        suites = suite_copies(tmp / "suites", calls_needed)
+        server = Server(db, suites, token=TOKEN, startup_timeout=120)
+        print(f"serve started in {server.startup_seconds:.2f} s with {args.history} earlier runs "
+              f"and {calls_needed} queued suites")
+        try:
+            held = hold_idle(server.port, args.idle)
+            print(f"holding {len(held)} open connections")
+            timings, errors, finished = play_calls(server.port, args.calls, args.think, args.seconds, 0)
+            report(f"{args.calls} paced calls at a time, {len(held)} other connections open:",
+                   timings, errors, finished, args.seconds, args.calls, args.think)
+            stop = threading.Event()
+            readers, (served, busy, other) = hammer_dashboard(server.port, args.dashboard_clients, stop)
+            timings, errors, finished = play_calls(server.port, args.calls, args.think, args.seconds,
+                                                   10**6)
+            stop.set()
+            for reader in readers:
+                reader.join(30)
+            report(f"the same while {args.dashboard_clients} clients read /?limit=500 as fast as they "
+                   f"can ({served[0]} pages served, {busy[0]} answered 503 busy, {other[0]} other):",
+                   timings, errors, finished, args.seconds, args.calls, args.think)
+            for sock in held:
+                sock.close()
+            print(f"\nserve peak RSS: {server.peak_rss_mb():.0f} MB")
+        finally:
+            code = server.stop()
+        print(f"serve exit code after SIGTERM: {code}")
+    print(f"load after: {load()}")
+
+
+if __name__ == "__main__":
+    main()
