@@ -8,6 +8,7 @@ negations and content words must agree, in order, and the similarity threshold a
 (`app.patterns`), `any` accepts any speech.
 """
 from dataclasses import dataclass
+from functools import lru_cache
 
 from app.meaning import align, judge, render
 from app.patterns import search
@@ -34,8 +35,18 @@ def match(expected, heard, mode="fuzzy", threshold=DEFAULT_THRESHOLD):
     """Judge heard text against a list of acceptable phrases: it passes when one phrase passes;
     otherwise the closest phrase (best score) is reported with its failed rule and diff.
 
-    A regex is applied as written (not normalized) to the normalized transcript.
+    A regex is applied as written (not normalized) to the normalized transcript. A verdict is
+    a pure function of its arguments, and offline runs judge the same transcripts again and
+    again, so the latest verdicts are remembered.
     """
+    judge_now = _remembered if len(heard or "") <= REMEMBERED_CHARS else _match
+    return judge_now(tuple(expected), heard, mode, threshold)
+
+
+REMEMBERED_CHARS = 2000    # longer transcripts (rare, or forged) are judged without being kept
+
+
+def _match(expected, heard, mode, threshold):
     if mode not in MATCH_MODES:
         raise ValueError(f"unknown match mode {mode!r}")
     heard_norm = normalize(heard)
@@ -47,6 +58,9 @@ def match(expected, heard, mode="fuzzy", threshold=DEFAULT_THRESHOLD):
     if not results:
         return MatchResult(False, None, 0.0, "no-phrase", "the step expects no phrase")
     return max(results, key=lambda r: (r.passed, r.score))
+
+
+_remembered = lru_cache(maxsize=4096)(_match)
 
 
 def _one(phrase, heard, heard_norm, mode, threshold):

@@ -19,7 +19,7 @@ PER_SUITE = tuple(DEFAULTS)
 def check(key, value):
     """None when `value` is acceptable for `key`, else what was expected (for an error message)."""
     if key == "hours" and value not in HOURS:
-        return f"expected {' or '.join(HOURS)}"
+        return f"expected {' or '.join(json.dumps(h) for h in HOURS)}"
     if key == "noise" and value not in NOISE_MODES:
         return f"expected {' or '.join(NOISE_MODES)}"
     if key == "seed" and (isinstance(value, bool) or not isinstance(value, int)):
@@ -27,7 +27,7 @@ def check(key, value):
     if key == "concurrency" and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
         return "expected a whole number, 1 or more"
     if key == "lambda_responses" and not isinstance(value, (str, dict)):
-        return "expected a JSON file's path or an object of function name or ARN to response"
+        return "expected an object of function name or ARN to its response, or a JSON file's path"
     return None
 
 

@@ -10,8 +10,10 @@ shows up here. The validator stays the authority: it also checks what a schema c
 """
 import json
 
+from app.caller import CALLER_FIELDS, DIAL_OUTCOMES
 from app.matching import DEFAULT_THRESHOLD, MATCH_MODES
 from app.run_options import HOURS
+from app.simulator.connect_blocks.routing import STAFFING_LEVELS
 from app.simulator.recognizer import NOISE_MODES
 from app.suite import DEFAULT_TIMEOUT, MAX_TIMEOUT, STEP_KEYS, SUITE_KEYS
 
@@ -49,7 +51,24 @@ SUITE_PROPERTIES = {
     "seed": {"type": "integer", "description": "Seed of the offline recognizer's noise for this suite."},
     "lambdaResponses": {"description": "Lambda function name or ARN -> response: a JSON file "
                                        "(relative to this file) or the object itself.",
-                        "oneOf": [{"type": "string"}, {"type": "object"}]},
+                        "oneOf": [{"type": "string"},
+                                  {"type": "object", "additionalProperties": {"type": "object"}}]},
+    # the call itself (these win over the command line for this suite; README "Precedence")
+    "callerId": {"type": "string", "pattern": r"^\+[1-9][0-9]{1,14}$",
+                 "description": "The caller's number (E.164): $.CustomerEndpoint.Address, Twilio's From."},
+    "caller": {"type": "object", "description": "TwiML targets: who calls (Twilio's inbound parameters).",
+               "properties": {key: {"type": "string"} for key in CALLER_FIELDS},
+               "additionalProperties": False},
+    "dial": {"enum": list(DIAL_OUTCOMES), "description": "TwiML targets: what each <Dial>'s far end does."},
+    "dialedNumber": {"type": "string", "description": "The number called: $.SystemEndpoint.Address."},
+    "attributes": {"type": "object", "description": "Contact attributes before the first block.",
+                   "additionalProperties": {"type": ["string", "number"]}},
+    "lexBot": {"type": "string", "description": "The Lex bot export (relative to this file)."},
+    "staffing": {"enum": list(STAFFING_LEVELS), "description": "What Check staffing sees."},
+    "queueMetrics": {"type": "object", "additionalProperties": {"type": "number"},
+                     "description": "NumberOfContactsInQueue, OldestContactInQueueAgeSeconds."},
+    "percentRoll": {"type": "integer", "minimum": 1, "maximum": 100,
+                    "description": "The number Distribute by percentage acts on."},
 }
 
 

@@ -149,7 +149,10 @@ def parse_suite(data, name, default_name=None):
 
 
 def _call_fields(meta, name, problems):
-    """The fields of a suite that describe its call, checked: Suite keyword arguments."""
+    """The fields of a suite that describe its call, checked: Suite keyword arguments. A run
+    option already refused by `_suite_settings` is not reported twice."""
+    meta = {key: value for key, value in meta.items()
+            if not (key in SUITE_OPTIONS and run_options.check(SUITE_OPTIONS[key], value))}
     try:
         caller_id, caller, dial = check_caller_fields(meta, f"{name}: ")
         options = {}

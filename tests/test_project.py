@@ -70,7 +70,9 @@ def test_pyproject_tool_table_counts_only_when_present(project, tmp_path):
     ({"IVR_HOURS": "closed"}, None, None, None, "failed"),           # environment over default
     ({"IVR_HOURS": "closed"}, "open", None, None, "complete"),       # project over environment
     ({}, "closed", "open", None, "complete"),                        # suite over project
-    ({}, "open", "open", "closed", "failed"),                        # command line over suite
+    ({}, "open", None, "closed", "failed"),                          # command line over project
+    ({}, "open", "open", "closed", "complete"),                      # a suite's own hours describe
+                                                                     # its call: over the command line
 ])
 def test_precedence(project, env, project_hours, suite_hours, cli_hours, expected):
     write_project(project, BASE + (f'hours = "{project_hours}"\n' if project_hours else ""))
@@ -106,7 +108,7 @@ def test_lambda_responses_from_the_project_file(project):
 
 
 @pytest.mark.parametrize("text, message", [
-    ('hours = "later"\n', "ivr-test.toml: hours: expected open or closed, got 'later'"),
+    ('hours = "later"\n', "ivr-test.toml: hours: expected \"open\" or \"closed\", got 'later'"),
     ("seed = 1.5\n", "ivr-test.toml: seed: expected a whole number, got 1.5"),
     ("concurrency = 0\n", "ivr-test.toml: concurrency: expected a whole number, 1 or more, got 0"),
     ('sutes = "x"\n', "ivr-test.toml: unknown key 'sutes'"),

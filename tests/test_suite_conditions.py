@@ -29,8 +29,8 @@ TIER_FLOW = {"Version": "2019-10-30", "StartAction": "check", "Actions": [
     ("hours", "sometimes", '"hours": expected "open" or "closed"'),
     ("lambdaResponses", [], '"lambdaResponses": expected an object'),
     ("lambdaResponses", {"fn": "ok"}, '"lambdaResponses.fn": expected an object'),
-    ("attributes", {"tier": ["gold"]}, '"attributes.tier": expected a string'),
-    ("callerId", 5, '"callerId": expected a string'),
+    ("attributes", {"tier": ["gold"]}, '"attributes": expected an object of text values'),
+    ("callerId", 5, '"callerId": expected a phone number'),
 ])
 def test_bad_conditions_name_the_field(field, value, message):
     with pytest.raises(SuiteError, match=message.replace(".", r"\.")):

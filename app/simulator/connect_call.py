@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from app import limits
 from app.errors import SuiteError
 from app.simulator.connect_blocks.input import missing_bot_error
 from app.simulator.connect_blocks.routing import STAFFING_LEVELS
@@ -112,11 +113,15 @@ def _lambda_responses(value, where, base):
     if isinstance(value, str):
         path = Path(_path(value, where, base))
         try:
-            value = json.loads(path.read_text(encoding="utf-8"))
+            value = limits.read_json(path, SuiteError)
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise SuiteError(f"{where}{path}: cannot read Lambda responses: {exc}") from None
     if not isinstance(value, dict):
         raise SuiteError(f"{where}expected an object mapping a function name or ARN to its response")
+    for name, response in value.items():       # a Lambda for Connect returns a JSON object
+        if not isinstance(response, dict):
+            raise SuiteError(f'{where[:-3]}.{name}": expected an object (the function\'s response), '
+                             f"got {json.dumps(response)[:80]}")
     return value
 
 

@@ -13,6 +13,7 @@ from app.simulator.lex.nlu import IntentModel, Interpretation, interpret, min_sc
 DEFAULT_CONFIDENCE_THRESHOLD = 0.4
 DEFAULT_CLARIFICATION_ATTEMPTS = 2
 DEFAULT_ABORT = "Sorry, I could not understand. Goodbye."
+REMEMBERED_UTTERANCES = 4096   # per bot: offline runs say the same things again and again
 
 
 class LexBot:
@@ -34,6 +35,7 @@ class LexBot:
         self.abort: str | None = abort
         self.source: str = source
         self.version: str = version
+        self._understood: dict = {}          # (heard, context) -> Interpretation | None
 
     def __repr__(self):
         return f"LexBot({self.name!r}, {self.locale!r}, {self.version}, intents={list(self.intents)})"
@@ -70,8 +72,18 @@ class LexBot:
                          self.confidence_threshold, context or Context(version=self.version))
 
     def understand(self, heard: str, context: Context | None = None) -> Interpretation | None:
-        """The intent Lex picks for the normalized utterance, or None (not understood)."""
+        """The intent Lex picks for the normalized utterance, or None (not understood).
+
+        A pure function of the bot, the words and the context (the call's date and the Lex
+        version), and the costliest part of a turn, so the latest answers are remembered."""
+        key = (heard, context)
+        if key in self._understood:
+            return self._understood[key]
         found = self.interpretations(heard, context)
+        best = None
         if found and found[0].confidence >= self.confidence_threshold and found[0].confidence > 0:
-            return found[0]
-        return None
+            best = found[0]
+        if len(self._understood) >= REMEMBERED_UTTERANCES:
+            self._understood.clear()
+        self._understood[key] = best
+        return best
