@@ -78,7 +78,7 @@ def test_a_disk_that_fills_during_the_runs(tmp_path):
             done = run_cli("run", "-q", "--db", str(tmp_path / "db.json"), limit_bytes=60_000)
             line = assert_one_clear_line(done, "File too large", "run(s) of this command stored")
             return
-        fill(fs, 60_000)                                # room for the start and a run or so
+        fill(fs, 20_000)                                # room for the start and a run or so
         done = run_cli("run", "-q", "--db", str(fs / "db.json"))
         line = assert_one_clear_line(done, str(fs), "No space left on device")
         kept = int(line.split("; ")[-1].split(" of ")[0])
