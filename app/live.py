@@ -269,8 +269,11 @@ class LiveRunner:
                 self._report(run_id)
 
     def _place(self, run_id, job):
-        """Create the call; a refusal fails the run with Twilio's error and returns None."""
-        self.pacer.take()
+        """Create the call; a refusal fails the run with Twilio's error and returns None.
+
+        The pause to the next creation counts from this request's answer, not its start: the
+        request reached Twilio by then, however slowly it travelled, so two creations never
+        arrive closer than 1/TWILIO_CPS (a slow first request and a fast second one would)."""
         try:
             created = self.client.calls.create(
                 to=job.target.value, from_=self.from_number,
@@ -284,6 +287,8 @@ class LiveRunner:
         except requests.RequestException as exc:
             self.runs.stop(run_id, "error", f"could not reach Twilio's API: {exc}")
             return None
+        finally:
+            self.pacer.take()
         self.runs.annotate(run_id, callSid=created.sid)
         _tell(self.reporter, f"calling {job.target.value} for {job.suite.name} ({created.sid})")
         limit = sum(step.timeout for step in job.suite.steps) + self.margin
