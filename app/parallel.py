@@ -45,7 +45,11 @@ def run_parallel(runner, jobs, min_jobs_per_worker=MIN_JOBS_PER_WORKER):
     try:   # a worker that dies raises BrokenProcessPool here instead of hanging the run
         for finished, span in pool.map(_play_chunk, chunks):
             result.virtual_seconds += span
-            for index, run_id, document, lines in sorted(finished, key=lambda item: item[0]):
+            finished.sort(key=lambda item: item[0])
+            for _index, _run_id, document, _lines in finished:   # a chunk's runs share one fsync
+                runner.store.save(document, durable=False)
+            runner.store.make_durable()
+            for index, run_id, document, lines in finished:
                 _merge(runner, result, items[index][1], run_id, document, lines)
     finally:
         pool.shutdown(cancel_futures=True)
@@ -55,8 +59,7 @@ def run_parallel(runner, jobs, min_jobs_per_worker=MIN_JOBS_PER_WORKER):
 
 
 def _merge(runner, result, job, run_id, document, lines):
-    """One run back from a worker: stored, its coverage counted, reported, summarized."""
-    runner.store.save(document)
+    """One run back from a worker, stored (durably): its coverage counted, reported, summarized."""
     covered = document.get("coverage")
     if covered is not None and job.target.kind == "flow":
         flow = job.target.value
@@ -93,7 +96,10 @@ def _play_chunk(chunk):
 class NoStore:
     """A worker's store: nothing is kept there, its runs go back to the parent."""
 
-    def save(self, document):
+    def save(self, document, durable=True):
+        pass
+
+    def make_durable(self):
         pass
 
     def flush(self):

@@ -8,7 +8,9 @@ Many processes (`run`, `serve`, the pytest plugin) may share one `results/db.jso
   exclusive `flock` for the life of the process. Every save is written there before `save()`
   returns (so it survives a SIGKILL); a save that moves a run to a final status is also fsync'd
   first (so it survives a power cut): whoever prints or answers a run's verdict after `save()`
-  does so with the run on disk. Saves that finish at the same time share one fsync.
+  does so with the run on disk. Saves that finish at the same time share one fsync, and a
+  caller that finishes many runs (offline runs) may save them with `durable=False` and call
+  `make_durable()` once before reporting them (group commit).
 - a background writer that appends its finished runs to the shared file (app/results_file.py,
   under the file's lock) once they have been quiet for `flush_delay` seconds; `flush()` appends
   every changed run now, `close()` marks the runs still open `interrupted` and appends them.
@@ -187,6 +189,7 @@ class ResultStore:
         self._merge_lock = threading.Lock()
         self._dirty = False
         self._stopped = False
+        self._not_durable = []              # (run, version) of final saves not fsync'd yet
         self._remove_stale_temp_files()
         try:
             with self.file.locked():        # checks, repairs or indexes the file once, now
@@ -204,10 +207,14 @@ class ResultStore:
 
     # ------------------------------------------------------------------ writing
 
-    def save(self, document, _late_flush=True):
+    def save(self, document, _late_flush=True, durable=True):
         """Insert or replace the run with this `unique_id`. Returns once the save is in the
         journal, fsync'd when the run reaches a final status. Raises StorageError if it cannot
-        be written (the run stays in memory; `failure` says why)."""
+        be written (the run stays in memory; `failure` says why).
+
+        `durable=False` skips that fsync (group commit): the caller must call `make_durable()`
+        before it reports the run finished. Offline runs end hundreds of times per second; one
+        fsync for a batch of them costs what one costs for each."""
         run_id = document["unique_id"]
         text = _encode(document)
         status = document.get("status")
@@ -233,7 +240,10 @@ class ResultStore:
             if final:
                 self._dirty = True
                 self._changed.notify_all()
-        if self.journal is not None and final and status != before:
+        if self.journal is not None and final and status != before and not durable:
+            with self._lock:
+                self._not_durable.append((run, version))
+        elif self.journal is not None and final and status != before:
             try:
                 self.journal.sync(version)
             except StorageError as exc:
@@ -243,6 +253,24 @@ class ResultStore:
                 run.durable = max(run.durable, version)
         if (self._stopped and _late_flush) or self.journal is None:
             self.flush()                    # a late save (a request in flight at shutdown)
+
+    def make_durable(self):
+        """fsync the journal once for every final save made with `durable=False` so far: after
+        this returns, those runs may be reported finished."""
+        with self._lock:
+            pending, self._not_durable = self._not_durable, []
+        if not pending or self.journal is None:
+            return
+        try:
+            self.journal.sync(max(version for _run, version in pending))
+        except StorageError as exc:
+            with self._lock:
+                self._not_durable[:0] = pending     # still owed: the next call tries again
+            self._fail(exc)
+            raise
+        with self._lock:
+            for run, version in pending:
+                run.durable = max(run.durable, version)
 
     def flush(self):
         """Append every run changed since its last append to the shared file now."""

@@ -201,3 +201,30 @@ def test_finished_calls_leave_memory(store):
     assert all(runner.runs.session(run_id) is None for run_id in result.run_ids)
     assert [s["status"] for s in result.summaries] == ["complete"] * 20
     assert "transcript" not in result.summaries[0] and result.documents[0]["transcript"]
+
+
+def test_offline_verdicts_are_reported_only_after_their_runs_are_fsyncd(tmp_path):
+    """Group commit keeps issue 12's rule: when a run is reported finished, its final journal
+    line is already synced; and runs are reported in suite order."""
+    store = ResultStore(tmp_path / "db.json", flush_delay=30)
+    seen = []
+
+    class Reporter:
+        def run_changed(self, session):
+            pass
+
+        def heard(self, *args):
+            pass
+
+        def finished(self, summary):
+            lines = store.journal.path.read_bytes().splitlines()[:store.journal.synced]
+            synced = {json.loads(line)["run"]["unique_id"]: json.loads(line)["run"]["status"]
+                      for line in lines if b'"run"' in line}
+            seen.append((summary["suite"], synced.get(summary["unique_id"])))
+    suites, _ = load_suites(["testSuite"])
+    try:
+        run(store, suites * 30, reporter=Reporter(), concurrency=20)
+    finally:
+        store.close()
+    assert [name for name, _ in seen] == [s.name for s in suites * 30]
+    assert all(status == "complete" for _, status in seen)

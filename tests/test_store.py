@@ -229,6 +229,25 @@ def test_finishing_saves_at_the_same_time_share_writes(tmp_path):
     assert len(json.loads(store.path.read_text())["_default"]) == 40
 
 
+def test_final_saves_without_fsync_become_durable_together_in_make_durable(tmp_path):
+    """Group commit (offline runs): the journal holds the runs at once, one fsync covers them
+    all, and only then does the store count them as kept."""
+    store = ResultStore(tmp_path / "db.json", flush_delay=30)
+    try:
+        synced = store.journal.synced
+        for i in range(5):
+            store.save(doc(f"g{i}", "complete"), durable=False)
+        assert store.journal.synced == synced and store.counts() == (0, 5)
+        assert sum(r["status"] == "complete" for r in journal_runs(store)) == 5
+        store.make_durable()
+        assert store.journal.synced == store.journal.written and store.counts() == (5, 5)
+        store.make_durable()                                        # nothing owed: no fsync
+        assert store.journal.synced == store.journal.written
+    finally:
+        store.close()
+    assert len(json.loads(store.path.read_text())["_default"]) == 5
+
+
 def test_runs_orders_ties_as_stored_and_limits_without_reading_everything(store):
     for i in range(5):
         store.save(doc(f"same{i}", "complete", "2026-01-01"))

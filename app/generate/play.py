@@ -14,8 +14,11 @@ class MemoryStore:
     def __init__(self):
         self.docs = {}
 
-    def save(self, document):
+    def save(self, document, durable=True):
         self.docs[document["unique_id"]] = document
+
+    def make_durable(self):
+        pass
 
     def get(self, run_id):
         return self.docs.get(run_id)
