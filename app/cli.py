@@ -238,9 +238,8 @@ def write_reports(docs, junit_path=None, html_path=None, title=None):
 @click.option("--db", type=click.Path(dir_okay=False))
 def serve(host, port, suite_paths, db):
     """Serve the webhooks; calls placed elsewhere take the queued suites in order."""
-    from waitress.server import create_server
-
-    from app import SERVER_OPTIONS, create_app, raise_open_files_limit
+    from app import create_app, raise_open_files_limit
+    from app.serving import create_server
     from app.store import open_store
     raise_open_files_limit()
     invocation = setup()
@@ -257,7 +256,7 @@ def serve(host, port, suite_paths, db):
     try:
         app = create_app({"STORE": store})
         try:
-            server = create_server(app, host=host, port=port, **SERVER_OPTIONS)
+            server = create_server(app, host=host, port=port)
         except (OSError, ValueError) as exc:
             fail(f"cannot listen on {host}:{port}: {getattr(exc, 'strerror', None) or exc} "
                  "(is another server using it? set PORT or pass --port)")

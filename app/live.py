@@ -34,7 +34,7 @@ from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from app import SERVER_OPTIONS, create_app
+from app import create_app
 from app.errors import ConfigError
 from app.runner import OfflineResult
 from app.tunnel import open_tunnel
@@ -131,10 +131,10 @@ class WebhookServer:
     """
 
     def __init__(self, app, host, port):
-        from waitress.server import create_server
+        from app.serving import create_server
         self._map = {}
         try:
-            self._server = create_server(app, map=self._map, host=host, port=port, **SERVER_OPTIONS)
+            self._server = create_server(app, map=self._map, host=host, port=port)
         except OSError as exc:
             raise ConfigError(f"cannot listen on {host}:{port} for Twilio's webhooks "
                               f"({exc.strerror or exc}): set PORT to a free port") from None

@@ -9,6 +9,12 @@ import math
 from twilio.twiml.voice_response import VoiceResponse
 
 
+def empty():
+    """`<Response/>`: what a callback whose answer Twilio ignores (status, partial results)
+    gets. An empty TwiML document rather than a 204: see `webhooks.acknowledged`."""
+    return str(VoiceResponse())
+
+
 def hangup():
     response = VoiceResponse()
     response.hangup()

@@ -156,12 +156,12 @@ class DirectFetcher:
         text = form.get("StableSpeechResult") or form.get("UnstableSpeechResult") or ""
         if not self.runs.partial(run_id, form["CallSid"], step, text):
             self.app.logger.warning("partial result for unknown call %s (run %r)", form["CallSid"], run_id)
-        return 204, ""
+        return 200, twiml.empty()      # as webhooks.acknowledged
 
     def _status(self, args, form):
         if not self.runs.call_status(form["CallSid"], form.get("CallStatus", ""), args.get("run")):
             return self._unknown("status %r for unknown call %s", form.get("CallStatus", ""), form["CallSid"])
-        return 204, ""
+        return 200, twiml.empty()      # as webhooks.acknowledged
 
     def _unknown(self, message, *args):
         self.app.logger.warning(message, *args)
