@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from app.caller import DIAL_OUTCOMES
-from app.errors import IvrTestError, StorageError, SuiteError
+from app.errors import IvrTestError, StorageError
 from app.report import ConsoleReporter, print_summary
 from app.run_options import HOURS
 from app.stopping import StopSignals, exit_stopped, exit_storage_failure, open_or_exit
@@ -140,7 +140,7 @@ def run(suites, target, lex_bot, concurrency, workers, wire, seed, noise, hours,
     invocation = setup()
     paths, source = invocation.suite_paths(suites)
     if source == "bundled sample":
-        click.echo(f"no testSuite/ here and no project file: running the bundled sample suites", err=True)
+        click.echo("no testSuite/ here and no project file: running the bundled sample suites", err=True)
     loaded, errors = invocation.load(paths)
     warn_empty_folders(paths)
     if not loaded and not errors:

@@ -6,7 +6,6 @@ project file, environment) is checked against the same table, so a value is acce
 refused the same way wherever it is written. Precedence is applied by `merge`.
 """
 import json
-from pathlib import Path
 
 from app.errors import ConfigError
 from app.simulator.recognizer import NOISE_MODES

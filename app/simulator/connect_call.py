@@ -22,8 +22,7 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from app import limits
-from app.errors import SuiteError
+from app.errors import ConfigError, SuiteError
 from app.simulator.connect_blocks.input import missing_bot_error
 from app.simulator.connect_blocks.routing import STAFFING_LEVELS
 from app.simulator.connect_contact import (DEFAULT_CALLER_ID, DEFAULT_DIALED_NUMBER, ContactData,
@@ -111,11 +110,11 @@ def _path(value, where, base):
 
 def _lambda_responses(value, where, base):
     if isinstance(value, str):
-        path = Path(_path(value, where, base))
+        from app.run_options import read_lambda_responses      # one reader for every layer
         try:
-            value = limits.read_json(path, SuiteError)
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise SuiteError(f"{where}{path}: cannot read Lambda responses: {exc}") from None
+            value = read_lambda_responses(_path(value, where, base))
+        except ConfigError as exc:
+            raise SuiteError(f"{where}{exc}") from None
     if not isinstance(value, dict):
         raise SuiteError(f"{where}expected an object mapping a function name or ARN to its response")
     for name, response in value.items():       # a Lambda for Connect returns a JSON object
