@@ -46,6 +46,7 @@ class CallSession:
         self.suite, self.run_id, self.clock, self.target = suite, run_id, clock, target
         self.extra = dict(extra or {})        # more keys for the stored document (seed, ...)
         self.call_sid = None
+        self.call_over = False                # Twilio's final status callback has come
         self.status = "queued"
         self.index = 0
         self.results = []
@@ -97,6 +98,7 @@ class CallSession:
 
     def call_ended(self, call_status):
         """Twilio reports the call over. A run with steps left closes; a final run stays as is."""
+        self.call_over = True
         if self.finished:
             return
         reason = "call ended" if call_status == "completed" else call_status

@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 REQUIRED_SETTINGS = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER")
 STATUS_EVENTS = ["initiated", "ringing", "answered", "completed"]
 FINAL_CALL_STATUSES = ("completed", "busy", "no-answer", "failed", "canceled")
+CALLBACK_GRACE_SECONDS = 3.0   # how long a finished command waits for the calls' last callbacks
 RING_TIMEOUT_SECONDS = 30       # Twilio's `Timeout`: how long the target may ring
 DEFAULT_DEADLINE_MARGIN = 60.0  # seconds added to the steps' timeouts (ringing, the IVR talking)
 REST_TIMEOUT_SECONDS = 15
@@ -244,9 +245,21 @@ class LiveRunner:
                 self._watch_calls()
                 self._changed.wait(self._pause())
                 self._changed.clear()
+            self._await_final_callbacks(run_ids)
         except KeyboardInterrupt:
             self._abandon()
         return run_ids
+
+    def _await_final_callbacks(self, run_ids, grace=CALLBACK_GRACE_SECONDS):
+        """Twilio posts a call's final status callback just after the call hangs up, which can
+        be after its run is complete. Keep serving a moment for it (bounded), so it is answered
+        rather than refused by a server that has gone away (Twilio would log an error)."""
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            sessions = [self.runs.session(run_id) for run_id in run_ids]
+            if all(s is None or s.call_sid is None or s.call_over for s in sessions):
+                return
+            self._changed.wait(0.05)
 
     def _on_change(self, session):
         if session.finished:

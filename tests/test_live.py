@@ -109,7 +109,7 @@ def test_every_sample_suite_passes_as_a_live_call(standin, tmp_path):
         assert doc["callSid"].startswith("CA") and len(doc["callSid"]) == 34
         call = twilio.calls[doc["callSid"]]
         assert call.status == "completed"
-        assert all(status == 200 for _method, _url, status in call.webhooks)
+        assert [hook for hook in call.webhooks if hook[2] != 200] == []
     assert "Traceback" not in done.stderr
 
 
