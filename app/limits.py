@@ -53,15 +53,8 @@ def read_bytes(path, error):
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise error(f"{path}: is not a regular file")
-        chunks, total = [], 0
-        while True:
-            chunk = os.read(fd, CHUNK)
-            if not chunk:
-                return b"".join(chunks)
-            total += len(chunk)
-            if total > MAX_FILE_BYTES:
-                raise error(f"{path}: past the limit of {MAX_FILE_BYTES:,} bytes")
-            chunks.append(chunk)
+        return _read_capped(lambda: os.read(fd, CHUNK), MAX_FILE_BYTES,
+                            lambda: error(f"{path}: past the limit of {MAX_FILE_BYTES:,} bytes"))
     finally:
         os.close(fd)
 
@@ -150,13 +143,21 @@ def _check_ratio(path, info, error):
 
 
 def _read_entry(archive, info, limit, path, error):
-    chunks, total = [], 0
     with archive.open(info) as entry:
-        while True:
-            chunk = entry.read(CHUNK)
-            if not chunk:
-                return b"".join(chunks)
-            total += len(chunk)
-            if total > limit:
-                raise error(f"{path}: {info.filename} expands past the limit of {limit:,} bytes")
-            chunks.append(chunk)
+        return _read_capped(lambda: entry.read(CHUNK), limit, lambda: error(
+            f"{path}: {info.filename} expands past the limit of {limit:,} bytes"))
+
+
+def _read_capped(read, limit, too_big):
+    """Everything `read()` gives until it gives b"", raising `too_big()` as soon as more than
+    `limit` bytes came: a file that grows or a zip entry that lies about its size never holds
+    more than the limit in memory."""
+    chunks, total = [], 0
+    while True:
+        chunk = read()
+        if not chunk:
+            return b"".join(chunks)
+        total += len(chunk)
+        if total > limit:
+            raise too_big()
+        chunks.append(chunk)

@@ -9,19 +9,11 @@ from click.testing import CliRunner
 from app.cli import cli
 from app.errors import SuiteError
 from app.runner import Job, OfflineRunner
-from app.store import ResultStore
 from app.suite import load_suite, parse_suite
 from app.targets import parse_target
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_BOT = ROOT / "aws-lex-bot"
-
-
-@pytest.fixture
-def store(tmp_path):
-    store = ResultStore(tmp_path / "db.json")
-    yield store
-    store.close()
 
 
 def run(store, suite, target, **options):

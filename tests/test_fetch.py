@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from flask import Flask, request
 from twilio.request_validator import RequestValidator
-from werkzeug.serving import make_server
 
 from app.matching import match
 from app.simulator import fetch
@@ -36,24 +35,6 @@ def echo_app():
                 "signature": request.headers.get("X-Twilio-Signature")}
 
     return app
-
-
-@pytest.fixture
-def serve():
-    """Serve a WSGI app on 127.0.0.1 on a free port; yields a function app -> base URL."""
-    servers = []
-
-    def start(app):
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                         daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_port}"
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
 
 
 def valid(echo, public_url=None):

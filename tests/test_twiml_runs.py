@@ -2,48 +2,21 @@
 127.0.0.1 — signed requests, twiml:GET:, the inbound caller and its overrides, the dial
 outcome, and what an unreachable or failing app does to the verdict, the summary and the exit
 code."""
-import threading
 
 import pytest
 from click.testing import CliRunner
 from flask import Flask, abort, request
 from twilio.request_validator import RequestValidator
 from twilio.twiml.voice_response import VoiceResponse
-from werkzeug.serving import make_server
 
 from app.cli import cli
 from app.report import summary_lines
 from app.runner import Job, OfflineRunner
-from app.store import ResultStore
 from app.suite import parse_suite
 from app.targets import parse_target
 from examples.showtimes.app import create_app as showtimes_app
 
 TOKEN = "app-token"
-
-
-@pytest.fixture
-def store(tmp_path):
-    store = ResultStore(tmp_path / "db.json")
-    yield store
-    store.close()
-
-
-@pytest.fixture
-def serve():
-    servers = []
-
-    def start(app):
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                         daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_port}"
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
 
 
 def where_app(seen):
