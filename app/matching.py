@@ -12,8 +12,7 @@ from functools import lru_cache
 
 from app.meaning import align, judge, render
 from app.patterns import search
-from app.numbers import NUMBER_WORDS  # noqa: F401  (re-exported)
-from app.spoken import normalize, strip_markup, words  # noqa: F401  (strip_markup re-exported)
+from app.spoken import normalize, words
 
 MATCH_MODES = ("fuzzy", "exact", "contains", "regex", "any")
 DEFAULT_THRESHOLD = 0.8

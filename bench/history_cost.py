@@ -9,7 +9,6 @@ once (the first open of a file written by something else: one O(history) pass, r
 Run: python bench/history_cost.py [--runs 10 50000]
 """
 import argparse
-import os
 import subprocess
 import sys
 import tempfile

@@ -4,7 +4,6 @@ that cost O(page). Stored documents of any shape render or are skipped: never a 
 import base64
 import json
 import random
-import threading
 
 import pytest
 

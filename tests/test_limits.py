@@ -1,6 +1,5 @@
 """Every input is bounded: hostile files end in a clear error naming the file and the limit,
 exit 2, no traceback, no hang, and the other suites still run."""
-import json
 import os
 import shutil
 import subprocess

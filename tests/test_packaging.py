@@ -10,7 +10,6 @@ build leaves nothing here.
 import os
 import shutil
 import subprocess
-import sys
 import tomllib
 import venv
 import xml.etree.ElementTree as ET

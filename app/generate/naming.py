@@ -6,7 +6,7 @@ sentence, or a transfer), then the conditions the call needs ("hours closed").
 """
 import re
 
-from app.matching import strip_markup
+from app.spoken import strip_markup
 
 MAX_ENDING_WORDS = 8
 _OFFERS = (r"press\s+{key}\s+(?:for|to)\s+([^.,;:!?]+)", r"for\s+([^.,;:!?]+?),?\s+press\s+{key}\b",

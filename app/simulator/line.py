@@ -13,7 +13,7 @@ and the line delivers, on the virtual clock, what the other side hears:
 An utterance is delivered whole at its end, even to a listener that began listening halfway:
 recognition works on whole utterances, and our prompts are short.
 """
-from app.matching import strip_markup
+from app.spoken import strip_markup
 
 WORDS_PER_MINUTE = 150
 SECONDS_PER_WORD = 60 / WORDS_PER_MINUTE

@@ -21,7 +21,8 @@ from pathlib import Path, PurePosixPath
 
 from app import limits
 from app.errors import LexError
-from app.matching import normalize, strip_markup
+from app.matching import normalize
+from app.spoken import strip_markup
 from app.simulator.lex.bot import DEFAULT_CLARIFICATION_ATTEMPTS, DEFAULT_CONFIDENCE_THRESHOLD
 from app.simulator.lex.model import Intent, Slot, SlotType, Template
 
