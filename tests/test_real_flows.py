@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from app.matching import strip_markup
+from app.spoken import strip_markup
 from app.simulator.connect_flow import load_flow
 from app.simulator.connect_probe import probe
 

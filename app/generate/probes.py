@@ -17,7 +17,8 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from app.matching import normalize, strip_markup
+from app.matching import normalize
+from app.spoken import strip_markup
 
 ALL_KEYS = "1234567890*#"
 INVALID_KEY_ORDER = "9876543210*#"
