@@ -120,3 +120,9 @@ def test_a_type_without_a_resolver_takes_one_word_only_when_asked():
     assert value("AMAZON.GENRE", "jazz") == "jazz"
     assert value("AMAZON.GENRE", "jazz", free_text=True) is None
     assert value("AMAZON.GENRE", "smooth jazz") is None
+
+
+def test_a_type_without_a_resolver_takes_a_word_of_digits_too():
+    """A catalog type (AMAZON.MusicVideo, used by a public bot for an age) takes "35"."""
+    assert value("AMAZON.MUSICVIDEO", "35") == "35"
+    assert value("AMAZON.MUSICVIDEO", "35", free_text=True) is None

@@ -210,3 +210,16 @@ def test_typed_email_addresses_are_read_as_spoken():
 def test_context_defaults_to_the_bots_version():
     assert Context(TODAY, "V1").version == "V1"
     assert make_bot(BANK, version="V1").new_session(today=TODAY).context.version == "V1"
+
+
+def test_a_sample_said_word_for_word_places_each_value_in_its_own_slot():
+    """From a public V1 bot (RoboAdvisor): "I'm {age} and I want to invest for my retirement",
+    with a number slot for the amount that no sample names. "35" is the age, said where the
+    sample puts it; it does not also fill the amount, and no other word becomes the age."""
+    bot = make_bot({"RecommendPortfolio": (
+        ["I want to save money for my retirement", "I'm {age} and I want to invest for my retirement"],
+        {"age": (SlotType("AMAZON.MusicVideo", builtin="AMAZON.MUSICVIDEO"), True),
+         "investmentAmount": (NUMBER, True)})}, version="V1")
+    reply = bot.new_session(today=TODAY).turn("I'm 35 and I want to invest for my retirement")
+    assert reply.intent == "RecommendPortfolio"
+    assert reply.slots == {"age": "35"}

@@ -404,6 +404,7 @@ def parse_duration(words, context=None):
 # --------------------------------------------------------------------------- the rest
 
 _LETTER = re.compile(r"[a-z]")
+_WORD = re.compile(r"[a-z0-9]")
 _CONFIRMATION = {
     "Yes": {"yes", "yeah", "yep", "yup", "sure", "ok", "okay", "correct", "right", "absolutely",
             "definitely", "affirmative", "yes please", "that is right", "thats right",
@@ -507,7 +508,9 @@ def resolve_builtin(kind: str, words, context: Context, free_text: bool = False)
     words = tuple(words)
     entry = RESOLVERS.get(kind)
     if entry is None:
-        if free_text or len(words) != 1 or not _LETTER.search(words[0]):
+        # A type not modelled (a catalog like AMAZON.MusicVideo) takes the one word in its
+        # place, letters or digits ("1999" is a title too), but never from free text.
+        if free_text or len(words) != 1 or not _WORD.search(words[0]):
             return None
         return words[0]
     resolver, longest, from_free_text = entry

@@ -360,11 +360,19 @@ def interpret(model: IntentModel, intents: list[Intent], heard: str, threshold: 
 
 
 def _together(by_words: Match | None, by_sample: Match) -> Match:
-    """The more confident reading, with the slot values both found (the winner's first)."""
+    """The more confident reading, with the slot values both found (the winner's first).
+
+    On a tie the sample reading wins: a caller who said a sample ("I'm {age} and ...") placed
+    its values where the sample puts them, as Lex reads them. The other reading adds only slots
+    the winner left empty, and not with a value the winner already gave a slot (one span of
+    speech fills one slot: "35" is the age, not also the amount)."""
     if by_words is None:
         return by_sample
-    first, second = (by_sample, by_words) if by_sample.beats(by_words) else (by_words, by_sample)
-    return Match(first.score, {**second.slots, **first.slots})
+    first, second = (by_sample, by_words) if by_sample.score >= by_words.score else (by_words, by_sample)
+    taken = set(first.slots.values())
+    extra = {name: value for name, value in second.slots.items()
+             if name not in first.slots and value not in taken}
+    return Match(first.score, {**first.slots, **extra})
 
 
 def read_slot(intent: Intent, slot: Slot, heard: str, needed: float, context: Context):
