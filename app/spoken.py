@@ -20,7 +20,9 @@ MONTHS = frozenset("january february march april may june july august september 
 _DIGIT_WORDS = frozenset("zero one two three four five six seven eight nine".split())
 DISFLUENCIES = frozenset("um umm uh uhh uhm er erm ah hmm mm mhm".split())
 
-_TAG = re.compile(r"<[^>]+>")
+# A tag, its quoted attribute values read whole: XML allows ">" (and templating tools leave
+# "<<name>>") inside quotes, and the tag ends only at a ">" outside them.
+_TAG = re.compile(r"""<[^\s<>"'](?:"[^"]*"|'[^']*'|[^>"'])*>""")
 # "9-5", "2–3 days": a range, said "to"; longer chains ("1-800-555-0199") are digit groups.
 RANGE = re.compile(r"(?<![\d\-\u2013])(\d{1,2}(?:\s?[ap]\.?m\.?)?)\s?[\-\u2013]\s?(\d{1,2})(?![\d\-\u2013])", re.I)
 _NUMBER = re.compile(r"^\d+(?:\.\d+)?(?:st|nd|rd|th)?$")

@@ -27,3 +27,16 @@ def test_strict_words_are_numbers_days_months_and_names():
     strict = {w.text for w in words("Thank you for calling Acme Bank on Monday, March 3. I will help.") if w.strict}
     assert strict == {"acme", "bank", "monday", "march", "3"}
     assert [w.text for w in words("PRESS ONE FOR SALES") if w.strict] == ["1"]   # all capitals: no names
+
+
+def test_markup_with_a_bracket_inside_a_quoted_attribute_is_stripped_whole():
+    """A public flow (c3-amazon-connect) ships SSML whose attribute values are template tokens,
+    `volume="<<speakingVolume>>"`: the caller hears the sentence, not the tail of the tag."""
+    from app.spoken import strip_markup
+    from app.simulator.ssml import spoken_seconds
+    ssml = ('<speak><prosody volume="<<speakingVolume>>" rate="<<speakingRate>>">'
+            'There are no completed transactions.</prosody></speak>')
+    assert strip_markup(ssml) == "There are no completed transactions."
+    assert strip_markup('<speak>Hi<break time="2s"/>there</speak>') == "Hi there"
+    assert spoken_seconds('<speak>one<break time="2s"/>two</speak>') == spoken_seconds("one two") + 2
+    assert spoken_seconds(ssml) == spoken_seconds("There are no completed transactions.")

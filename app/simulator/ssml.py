@@ -18,7 +18,7 @@ BREAK_STRENGTHS = {"none": 0.0, "x-weak": 0.1, "weak": 0.25, "medium": 0.5, "str
                    "x-strong": 1.25}
 RATES = {"x-slow": 0.5, "slow": 0.75, "medium": 1.0, "default": 1.0, "fast": 1.25, "x-fast": 1.5}
 
-_TOKEN = re.compile(r"<(/?)([\w:-]+)([^>]*?)(/?)>|([^<]+)", re.S)
+_TOKEN = re.compile(r"""<(/?)([\w:-]+)((?:"[^"]*"|'[^']*'|[^>"'/]|/(?!>))*)(/?)>|([^<]+)""", re.S)
 _ATTRIBUTE = re.compile(r'([\w:-]+)\s*=\s*["\']([^"\']*)["\']')
 
 
