@@ -11,16 +11,20 @@ from pathlib import Path
 import click
 
 from app.errors import FlowError
-from app.simulator.connect_flow import load_flow
+from app.simulator.connect_flow import load_flows
+from app.simulator.connect_library import SUFFIXES
 from app.simulator.connect_probe import probe
 
 UNMODELLED = "NOT MODELLED"
 
 
 def flow_files(path):
-    """The JSON files a PATH names: itself, or every *.json under a folder."""
+    """The files a PATH names: itself, or every *.json (and CloudFormation *.yaml, *.yml,
+    *.template) under a folder."""
     path = Path(path)
-    return sorted(p for p in path.rglob("*.json") if p.is_file()) if path.is_dir() else [path]
+    if not path.is_dir():
+        return [path]
+    return sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
 
 
 def describe(flow):
@@ -46,7 +50,7 @@ def flows(path, summary, play):
     loaded, failed, skipped = 0, 0, 0
     for file in flow_files(path):
         try:
-            flow = load_flow(file)
+            found = load_flows(file)
         except FlowError as exc:
             if "not an Amazon Connect flow export" in str(exc) or "is a JSON object" in str(exc):
                 skipped += 1
@@ -54,13 +58,14 @@ def flows(path, summary, play):
             click.echo(f"error: {exc}", err=True)
             failed += 1
             continue
-        loaded += 1
-        lines = describe(flow)
-        click.echo("\n".join(lines[:1] if summary else lines))
-        if play:
-            result = probe(file)
-            click.echo(f"  plays: first prompt {result.first_prompt!r}; {result.blocks_run} blocks; "
-                       f"ends: {result.outcome}")
-    click.echo(f"{loaded} flow(s) loaded, {failed} failed to load, {skipped} other JSON file(s) skipped")
+        for flow in found:
+            loaded += 1
+            lines = describe(flow)
+            click.echo("\n".join(lines[:1] if summary else lines))
+            if play:
+                result = probe(flow.source)
+                click.echo(f"  plays: first prompt {result.first_prompt!r}; {result.blocks_run} blocks; "
+                           f"ends: {result.outcome}")
+    click.echo(f"{loaded} flow(s) loaded, {failed} failed to load, {skipped} other file(s) skipped")
     if failed or not loaded:
         raise SystemExit(2)

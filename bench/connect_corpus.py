@@ -1,7 +1,8 @@
 """How many Connect flow exports load and play: `python bench/connect_corpus.py [FOLDER ...]`.
 
-Every *.json under the folders (default: tests/fixtures/real/flows) that is a flow export is
-loaded with its folder as the library and played to a silent caller (app.simulator.connect_probe).
+Every *.json under the folders (default: tests/fixtures/real/flows) that is a flow export, and
+every flow of a CloudFormation template there (*.yaml, *.yml, *.template, or JSON), is loaded
+with its folder as the library and played to a silent caller (app.simulator.connect_probe).
 Prints the load rate, how many spoke a prompt, how calls ended, the block types not modelled, and
 the wall time. Files that are not flow exports (package.json, ...) are not counted.
 """
@@ -14,26 +15,46 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from app.simulator.connect_flow import load_flow  # noqa: E402
-from app.simulator.connect_probe import probe  # noqa: E402
+from app.errors import FlowError  # noqa: E402
+from app.simulator.connect_flow import load_flows  # noqa: E402
+from app.simulator.connect_library import SUFFIXES  # noqa: E402
+from app.simulator.connect_probe import Probe, probe  # noqa: E402
 
 DEFAULT = ROOT / "tests" / "fixtures" / "real" / "flows"
 
 
 def is_flow_export(path):
     text = path.read_text(encoding="utf-8-sig", errors="replace")[:200_000]
-    return any(key in text for key in ('"Actions"', '"modules"', '"Content"'))
+    return any(key in text for key in ('"Actions"', '"modules"', '"Content"', "Content:", "ContactFlow"))
+
+
+def flows_in(path):
+    """The flows a file holds (one, or a template's several), by the name `probe` takes; a file
+    that fails to load counts as one flow that did not load."""
+    try:
+        return [(flow.source, flow) for flow in load_flows(path)]
+    except FlowError as exc:
+        if "not an Amazon Connect flow export" in str(exc) or "is a JSON object" in str(exc):
+            return []
+        return [(str(path), exc)]
+
+
+def play(name, flow):
+    return probe(name) if not isinstance(flow, FlowError) else Probe(name, False, error=str(flow))
 
 
 def main(folders):
-    files = [p for folder in folders for p in sorted(Path(folder).rglob("*.json")) if is_flow_export(p)]
+    files = [p for folder in folders for p in sorted(Path(folder).rglob("*"))
+             if p.is_file() and p.suffix.lower() in SUFFIXES and is_flow_export(p)]
+    found = [entry for path in files for entry in flows_in(path)]
     started = time.perf_counter()
-    results = [probe(path) for path in files]
+    results = [play(name, flow) for name, flow in found]
     wall = time.perf_counter() - started
     loaded = [r for r in results if r.loaded]
+    flows = dict(found)
     ends = collections.Counter((r.outcome or "").split(":")[0].split(" (")[0] for r in loaded)
-    unmodelled = collections.Counter(block.type for r in loaded for block in load_flow(r.path).unmodelled)
-    print(f"flow exports: {len(results)} in {', '.join(map(str, folders))}")
+    unmodelled = collections.Counter(block.type for r in loaded for block in flows[r.path].unmodelled)
+    print(f"flow exports: {len(results)} in {len(files)} files in {', '.join(map(str, folders))}")
     print(f"load and play: {len(loaded)}/{len(results)} ({100 * len(loaded) / max(1, len(results)):.0f}%)")
     print(f"spoke a prompt to a silent caller: {sum(bool(r.heard) for r in loaded)}")
     print(f"reached a block not modelled: {sum((r.outcome or '').startswith('unmodelled') for r in loaded)}")

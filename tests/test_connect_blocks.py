@@ -98,6 +98,9 @@ def test_update_flow_attributes_are_read_as_flow_attributes():
     ("UpdateContactEventHooks", {"EventHooks": {"CustomerQueue": "arn:aws:connect:x:contact-flow/q"}}),
     ("UpdateContactRecordingBehavior", {"RecordingBehavior": {"RecordedParticipants": ["Customer"]}}),
     ("UpdateContactRoutingBehavior", {"QueuePriority": "1"}),
+    ("UpdateContactRoutingCriteria", {"RoutingCriteria": {"Steps": [{"Expression": {"AttributeCondition": {
+        "Name": "connect:Agent", "Value": "$.Attributes.agent", "ComparisonOperator": "Match"}}}]}}),
+    ("UpdateRoutingCriteria", {"RoutingCriteria": {"Steps": []}}),
     ("UpdateContactCallbackNumber", {"CallbackNumber": "$.CustomerEndpoint.Address"}),
     ("UpdateContactMediaStreamingBehavior", {"MediaStreamingState": "Enabled"}),
     ("StartVoiceIdStream", {}),

@@ -148,7 +148,7 @@ def test_flows_command_marks_unmodelled_blocks(tmp_path):
     assert "2 blocks, 1 not modelled" in result.output
     assert "  b  SendCarrierPigeon  [NOT MODELLED]" in result.output
     assert "first prompt 'Hi'" in result.output and "unmodelled block: type 'SendCarrierPigeon'" in result.output
-    assert "1 flow(s) loaded, 0 failed to load, 1 other JSON file(s) skipped" in result.output
+    assert "1 flow(s) loaded, 0 failed to load, 1 other file(s) skipped" in result.output
 
 
 def test_flows_command_exits_2_for_a_broken_flow(tmp_path):

@@ -39,6 +39,7 @@ from pathlib import Path
 
 from app import limits
 from app.errors import FlowError
+from app.simulator.connect_templates import YAML_SUFFIXES, is_template, read_yaml, template_flows
 
 SUCCESS = "Success"
 CATCH_ALL_ERROR = "NoMatchingError"
@@ -251,19 +252,83 @@ def _block_where(source, block_id, kind=None):
 
 
 def load_flow(path):
-    """Read a flow file, or the single flow file at the top of a folder (subfolders ignored)."""
-    path = Path(path)
+    """Read a flow file, or the single flow file at the top of a folder (subfolders ignored).
+
+    A CloudFormation template names one of its flows by logical id: `template.yaml#MainFlow`
+    (see `connect_templates`); a template with a single flow needs no `#`."""
+    path, selector = _split_selector(Path(path))
+    data = _read_data(path)
+    if is_template(data):
+        return _template_flow(data, path, selector)
+    return parse_flow(data, source=str(path))
+
+
+def load_flows(path):
+    """Every flow a file holds: the one export, or each flow resource of a template."""
+    path, _ = _split_selector(Path(path))
+    data = _read_data(path)
+    if not is_template(data):
+        return [parse_flow(data, source=str(path))]
+    return [_built(entry, path) for entry in _flows_of_template(data, path)]
+
+
+def _split_selector(path):
+    """(file, logical id or None) from `file#LogicalId`; a folder is read as its one flow file."""
+    selector = None
+    if not path.exists() and "#" in path.name:
+        name, selector = path.name.split("#", 1)
+        path = path.with_name(name)
     if path.is_dir():
         path = _single_flow_file(path)
     if not path.is_file():
         raise FlowError(f"{path}: no such flow file")
+    return path, selector
+
+
+def _read_data(path):
+    """The parsed file: YAML for a template's suffixes, JSON otherwise."""
+    if path.suffix.lower() in YAML_SUFFIXES:
+        try:
+            return read_yaml(path)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise FlowError(f"{path}: cannot be read: {exc}")
     try:
-        data = limits.read_json(path, FlowError, encoding="utf-8-sig")
+        return limits.read_json(path, FlowError, encoding="utf-8-sig")
     except json.JSONDecodeError as exc:
         raise FlowError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}")
     except (OSError, UnicodeDecodeError) as exc:
         raise FlowError(f"{path}: cannot be read: {exc}")
-    return parse_flow(data, source=str(path))
+
+
+def _flows_of_template(data, path):
+    entries = template_flows(data, str(path))
+    if not entries:
+        raise FlowError(f"{path}: not an Amazon Connect flow export (a CloudFormation template "
+                        "without AWS::Connect::ContactFlow resources)")
+    return entries
+
+
+def _template_flow(data, path, selector):
+    """The flow `selector` names in a template, or its only flow."""
+    entries = _flows_of_template(data, path)
+    if selector is not None:
+        chosen = [e for e in entries if selector in (e[0], e[1])]
+        if not chosen:
+            raise FlowError(f"{path}: no flow '{selector}' in the template (it has "
+                            f"{', '.join(e[0] for e in entries)})")
+        return _built(chosen[0], path)
+    if len(entries) > 1:
+        raise FlowError(f"{path}: the template holds {len(entries)} flows "
+                        f"({', '.join(e[0] for e in entries)}); name one, e.g. {path}#{entries[0][0]}")
+    return _built(entries[0], path)
+
+
+def _built(entry, path):
+    """A template's flow resource as a `Flow`, named by the resource."""
+    logical_id, name, kind, content = entry
+    flow = parse_flow(content, source=f"{path}#{logical_id}")
+    flow.name, flow.kind, flow.flow_id = name, kind or flow.kind, logical_id
+    return flow
 
 
 def _single_flow_file(folder):

@@ -9,7 +9,8 @@ How a reference is matched, first hit wins:
 1. the flow's ARN or id (from a wrapper or describe-contact-flow output), or an ARN's last
    segment against them;
 2. the flow's name (a wrapper's "Name", the export's metadata name), then the file name without
-   ".json", compared without case, spaces, "-" or "_";
+   ".json" (for a flow in a CloudFormation template, its logical id), compared without case,
+   spaces, "-" or "_";
 3. for a templated reference (`${var.flows["main"]}`, `{{contactFlows.Main.arn}}`), each word
    of it, as a name.
 Files are read the first time a transfer needs them; a file that is not a flow is skipped, and a
@@ -19,9 +20,11 @@ import re
 from pathlib import Path
 
 from app.errors import FlowError
-from app.simulator.connect_flow import load_flow
+from app.simulator.connect_flow import load_flow, load_flows
+from app.simulator.connect_templates import YAML_SUFFIXES
 
 MAX_FILES = 500
+SUFFIXES = (".json", *YAML_SUFFIXES)   # flow exports, and CloudFormation templates holding flows
 MAX_FILE_BYTES = 5_000_000
 _TEMPLATE_WORDS = re.compile(r"[A-Za-z0-9_-]{3,}")
 
@@ -45,7 +48,7 @@ class FlowLibrary:
         """Every flow file under the folder (nearest first), read once."""
         if self._flows is None:
             self._flows = []
-            files = sorted((p for p in self.folder.rglob("*.json") if p.is_file()),
+            files = sorted((p for p in self.folder.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES),
                            key=lambda p: (len(p.relative_to(self.folder).parts), str(p)))
             for path in files[:MAX_FILES]:
                 self._read(path)
@@ -55,10 +58,9 @@ class FlowLibrary:
         try:
             if path.stat().st_size > MAX_FILE_BYTES:
                 return
-            if self.entry is not None and str(path) == self.entry.source:
-                self._flows.append((path, self.entry))
-            else:
-                self._flows.append((path, load_flow(path)))
+            for flow in load_flows(path):
+                same = self.entry is not None and flow.source == self.entry.source
+                self._flows.append((path, self.entry if same else flow))
         except FlowError as exc:
             if "not an Amazon Connect flow export" not in str(exc) and "is a JSON object" not in str(exc):
                 self._broken[path] = exc
@@ -78,7 +80,7 @@ class FlowLibrary:
             names += _TEMPLATE_WORDS.findall(ref)
         for name in map(_key, names):
             for path, flow in flows:
-                if name and name in (_key(flow.name or ""), _key(path.stem)):
+                if name and name in (_key(flow.name or ""), _key(path.stem), _key(flow.flow_id or "")):
                     return flow, None
         broken = [f"{path.name}: {exc}" for path, exc in self._broken.items() if _key(tail) in _key(path.stem)]
         if broken:

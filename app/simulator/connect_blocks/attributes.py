@@ -77,6 +77,10 @@ HANDLERS = {
     "UpdateContactRecordingBehavior": setting,
     "UpdateContactEventHooks": setting,
     "UpdateContactRoutingBehavior": setting,
+    # Set routing criteria (the docs' UpdateRoutingCriteria; console exports spell it with
+    # "Contact"): which agents may take the contact once queued. No agents are simulated.
+    "UpdateRoutingCriteria": setting,
+    "UpdateContactRoutingCriteria": setting,
     "UpdateContactCallbackNumber": setting,
     "UpdateContactMediaStreamingBehavior": setting,
     "UpdateContactMediaProcessing": setting,
