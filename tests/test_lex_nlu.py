@@ -223,3 +223,22 @@ def test_a_sample_said_word_for_word_places_each_value_in_its_own_slot():
     reply = bot.new_session(today=TODAY).turn("I'm 35 and I want to invest for my retirement")
     assert reply.intent == "RecommendPortfolio"
     assert reply.slots == {"age": "35"}
+
+
+def test_a_word_and_its_inflections_meet_whatever_its_last_consonants():
+    from app.simulator.lex.words import stem
+    for family in (("bill", "billing", "bills"), ("call", "calling", "called"),
+                   ("staff", "staffing"), ("cancel", "cancelled", "canceled"), ("run", "running")):
+        assert len({stem(word) for word in family}) == 1, family
+
+
+def test_an_intent_word_that_is_also_a_name_names_the_intent():
+    """From a public V2 bot (a hospital IVR): billingIntent says "billing" and has a first-name
+    slot; "my bill" is about billing, not a caller named Bill."""
+    bot = make_bot({"billingIntent": (["billing", "billing ward", "i would like to talk with billing ward"],
+                                      {"getName": (FIRST_NAME, True)}),
+                    "emergencyIntent": (["emergency", "talk with emergency ward"], {})})
+    reply = bot.new_session(today=TODAY).turn("I have a question about my bill")
+    assert reply.intent == "billingIntent" and reply.slots == {}
+    named = bot.new_session(today=TODAY).turn("billing please, this is Susan")
+    assert named.intent == "billingIntent" and named.slots == {"getName": "Susan"}

@@ -291,14 +291,18 @@ class IntentModel:
 
     def _spans(self, intent, words, reader):
         """Slot values said in free text: longest first, custom values before built-ins, one
-        span per slot; among slots of one type, the one whose samples put the word before the
-        span in front of it (`from {Origin} to {Destination}`)."""
+        span per slot; a built-in value is never made of the intent's own sample words; among
+        slots of one type, the one whose samples put the word before the span in front of it
+        (`from {Origin} to {Destination}`)."""
         candidates = []
+        vocabulary = self.vocab.get(intent.name, set())
         for slot in intent.slots.values():
             for begin in range(len(words)):
                 if words[begin] in STOPWORDS and slot.type.builtin is None:
                     continue
                 for end in range(min(len(words), begin + slot.type.max_words), begin, -1):
+                    if slot.type.builtin and all(term(w) in vocabulary for w in words[begin:end]):
+                        continue    # "my bill" is the billing intent's word, not a first name
                     resolved = reader.resolve(slot, words[begin:end], free_text=True)
                     if resolved:
                         cue = words[begin - 1] if begin else ""

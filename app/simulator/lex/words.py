@@ -53,6 +53,7 @@ SYNONYM_GROUPS = [
     "location address",
     "hours open opening",
     "refund reimburse reimbursement",
+    "promotion promo deal offer discount coupon",
     "deliver delivery shipping ship",
     "weather forecast rain snow temperature sunny",
     "authenticate authentication verify verification identify login log sign signin logon",
@@ -74,12 +75,18 @@ def stem(word: str) -> str:
             base = word[:-len(suffix)]
             if suffix in ("ies", "ied"):
                 base += "y"
-            if len(base) > 3 and base[-1] == base[-2] and base[-1] not in "aeiousl":
-                base = base[:-1]
-            if len(base) > 3 and base.endswith("ll"):
-                base = base[:-1]
+            base = _undoubled(base)
             return base.rstrip("e") if len(base) > 4 else base
+    word = _undoubled(word)
     return word.rstrip("e") if len(word) > 4 else word
+
+
+def _undoubled(base: str) -> str:
+    """A final doubled consonant made single ('runn' -> 'run', 'cancell' -> 'cancel'), on the
+    bare word as on a stripped one, so 'bill' and 'billing', 'staff' and 'staffing' meet."""
+    if len(base) > 3 and base[-1] == base[-2] and base[-1] not in "aeious":
+        return base[:-1]
+    return base
 
 
 @lru_cache(maxsize=None)
