@@ -4,13 +4,17 @@ Every paraphrase of tests/fixtures/real/lex/paraphrases.json is played as the fi
 new session, a few rounds over, and the per-turn latencies are printed by bot (p50, p99), with
 the load time of each export and the paraphrase hit rate.
 
-    python bench/lex_turns.py [--rounds N]
+    python bench/lex_turns.py [--rounds N] [--corpus FOLDER]
+
+FOLDER (default tests/fixtures/real/lex) holds the exports and their paraphrases.json, such as
+the listed bots bench/corpus_listed.py copies out.
 """
 import argparse
 import json
 import sys
 import time
 from datetime import date
+from pathlib import Path
 
 from _util import ROOT, load, machine, ms, percentile
 
@@ -22,14 +26,16 @@ CORPUS = ROOT / "tests" / "fixtures" / "real" / "lex"
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
-    rounds = parser.parse_args().rounds
+    parser.add_argument("--corpus", type=Path, default=CORPUS)
+    options = parser.parse_args()
+    rounds, corpus = options.rounds, options.corpus
     print(machine(), f"load {load()}")
-    cases = json.loads((CORPUS / "paraphrases.json").read_text())
+    cases = json.loads((corpus / "paraphrases.json").read_text())
     every, hits, total = [], 0, 0
     print(f"{'bot':<48} {'load ms':>8} {'turn p50':>9} {'turn p99':>9}")
     for name in sorted(n for n in cases if not n.startswith("_")):
         started = time.perf_counter()
-        bot = LexBot.load(CORPUS / name)
+        bot = LexBot.load(corpus / name)
         bot.model
         loaded = time.perf_counter() - started
         times = []

@@ -10,11 +10,14 @@ from pathlib import Path
 import pytest
 
 from app.spoken import strip_markup
-from app.simulator.connect_flow import load_flow
+from app.simulator.connect_flow import load_flow, load_flows
+from app.simulator.connect_library import SUFFIXES
 from app.simulator.connect_probe import probe
 
 CORPUS = Path(__file__).parent / "fixtures" / "real" / "flows"
-FILES = sorted(CORPUS.rglob("*.json"))
+FILES = sorted(p for p in CORPUS.rglob("*") if p.suffix in SUFFIXES)
+# Every flow: one per export, one per flow resource of a CloudFormation template ("file#LogicalId").
+FLOWS = [flow.source for path in FILES for flow in load_flows(path)]
 SPEAKING = ("MessageParticipant", "GetParticipantInput", "ConnectParticipantWithLexBot")
 PASS_THROUGH = ("UpdateContactAttributes", "UpdateFlowAttributes", "UpdateContactData", "UpdateFlowLoggingBehavior",
                 "UpdateContactTextToSpeechVoice", "UpdateContactRecordingBehavior", "UpdateContactEventHooks",
@@ -36,14 +39,14 @@ def expected_first_prompt(flow):
 
 def test_the_corpus_is_large_and_every_file_is_listed_with_its_source():
     sources = (CORPUS / "SOURCES.md").read_text()
-    listed = set(re.findall(r"^\| (\S+\.json) \|", sources, re.M))
+    listed = set(re.findall(r"^\| (\S+\.(?:json|yaml)) \|", sources, re.M))
     assert listed == {str(path.relative_to(CORPUS)) for path in FILES}
     repositories = {path.relative_to(CORPUS).parts[0] for path in FILES}
-    assert len(FILES) >= 30 and len(repositories) >= 8
-    assert all(path.stat().st_size < 60_000 for path in FILES)
+    assert len(FILES) >= 30 and len(repositories) >= 8 and len(FLOWS) >= len(FILES) + 10
+    assert all(path.stat().st_size < 70_000 for path in FILES)
 
 
-@pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(CORPUS)) for p in FILES])
+@pytest.mark.parametrize("path", FLOWS, ids=[str(Path(p).relative_to(CORPUS)) for p in FLOWS])
 def test_every_real_flow_loads_and_plays(path):
     result = probe(path)
     assert result.loaded, result.error
@@ -57,5 +60,5 @@ def test_every_real_flow_loads_and_plays(path):
 
 def test_many_real_flows_have_a_first_prompt_to_check():
     """The exact first-prompt check above runs on a good share of the corpus, not a handful."""
-    checked = [path for path in FILES if expected_first_prompt(load_flow(path)) is not None]
+    checked = [path for path in FLOWS if expected_first_prompt(load_flow(path)) is not None]
     assert len(checked) >= 12
