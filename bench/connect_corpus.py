@@ -1,8 +1,9 @@
 """How many Connect flow exports load and play: `python bench/connect_corpus.py [FOLDER ...]`.
 
 Every *.json under the folders (default: tests/fixtures/real/flows) that is a flow export, and
-every flow of a CloudFormation template there (*.yaml, *.yml, *.template, or JSON), is loaded
-with its folder as the library and played to a silent caller (app.simulator.connect_probe).
+every flow of a CloudFormation template (*.yaml, *.yml, *.template, or JSON) or a Terraform file
+(*.tf, heredoc content) there, is loaded with its folder as the library and played to a silent
+caller (app.simulator.connect_probe).
 Prints the load rate, how many spoke a prompt, how calls ended, the block types not modelled, and
 the wall time. Files that are not flow exports (package.json, ...) are not counted.
 """
@@ -25,7 +26,8 @@ DEFAULT = ROOT / "tests" / "fixtures" / "real" / "flows"
 
 def is_flow_export(path):
     text = path.read_text(encoding="utf-8-sig", errors="replace")[:200_000]
-    return any(key in text for key in ('"Actions"', '"modules"', '"Content"', "Content:", "ContactFlow"))
+    return any(key in text for key in ('"Actions"', '"modules"', '"Content"', "Content:", "ContactFlow",
+                                          "aws_connect_contact_flow"))
 
 
 def flows_in(path):

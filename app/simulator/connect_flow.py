@@ -40,6 +40,7 @@ from pathlib import Path
 from app import limits
 from app.errors import FlowError
 from app.simulator.connect_templates import YAML_SUFFIXES, is_template, read_yaml, template_flows
+from app.simulator.connect_terraform import as_template
 
 SUCCESS = "Success"
 CATCH_ALL_ERROR = "NoMatchingError"
@@ -286,7 +287,13 @@ def _split_selector(path):
 
 
 def _read_data(path):
-    """The parsed file: YAML for a template's suffixes, JSON otherwise."""
+    """The parsed file: YAML for a template's suffixes, Terraform's heredoc flows for *.tf (as
+    a template), JSON otherwise."""
+    if path.suffix.lower() == ".tf":
+        try:
+            return as_template(limits.read_text(path, FlowError))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise FlowError(f"{path}: cannot be read: {exc}")
     if path.suffix.lower() in YAML_SUFFIXES:
         try:
             return read_yaml(path)
@@ -303,8 +310,8 @@ def _read_data(path):
 def _flows_of_template(data, path):
     entries = template_flows(data, str(path))
     if not entries:
-        raise FlowError(f"{path}: not an Amazon Connect flow export (a CloudFormation template "
-                        "without AWS::Connect::ContactFlow resources)")
+        raise FlowError(f"{path}: not an Amazon Connect flow export (no AWS::Connect::ContactFlow "
+                        "resource, nor a Terraform aws_connect_contact_flow with a heredoc content)")
     return entries
 
 

@@ -24,7 +24,7 @@ from app.simulator.connect_flow import load_flow, load_flows
 from app.simulator.connect_templates import YAML_SUFFIXES
 
 MAX_FILES = 500
-SUFFIXES = (".json", *YAML_SUFFIXES)   # flow exports, and CloudFormation templates holding flows
+SUFFIXES = (".json", *YAML_SUFFIXES, ".tf")   # flow exports, CloudFormation and Terraform holding flows
 MAX_FILE_BYTES = 5_000_000
 _TEMPLATE_WORDS = re.compile(r"[A-Za-z0-9_-]{3,}")
 
