@@ -48,7 +48,9 @@ def parse_target(text, lex_bot=None, base=Path(".")):
     if _PHONE.match(text):
         return Target("phone", text)
     path = base / text
-    if text and path.exists():
+    # A flow inside a CloudFormation or Terraform file is named `file#LogicalId`.
+    file_part = base / text.rsplit("#", 1)[0] if "#" in text and not path.exists() else path
+    if text and file_part.exists():
         return Target("flow", str(path), str(base / lex_bot) if lex_bot else None)
     raise TargetError(f"target {text!r}: not a flow export file or folder, a twiml:URL, "
                       "or a phone number in E.164 form (+15551234567)")

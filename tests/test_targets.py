@@ -60,3 +60,11 @@ def test_twiml_targets_say_how_the_first_document_is_requested(text, method, url
 def test_a_twiml_target_with_an_unknown_method_names_both_forms():
     with pytest.raises(TargetError, match="twiml:GET:http://HOST/PATH"):
         parse_target("twiml:PUT:http://x/voice")
+
+
+def test_a_flow_inside_a_template_is_a_target_by_file_and_logical_id(tmp_path):
+    (tmp_path / "stack.yaml").write_text("Resources: {}\n")
+    target = parse_target("stack.yaml#MainFlow", base=tmp_path)
+    assert target.kind == "flow" and target.value == str(tmp_path / "stack.yaml#MainFlow")
+    with pytest.raises(TargetError, match="not a flow export file"):
+        parse_target("missing.yaml#MainFlow", base=tmp_path)
