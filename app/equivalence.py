@@ -56,10 +56,19 @@ ABBREVIATIONS = {"dr": {"doctor", "drive"}, "st": {"street", "saint"}, "ave": {"
                  "sr": {"senior"}, "ext": {"extension"}, "tel": {"telephone"}, "intl": {"international"},
                  "jan": {"january"}, "feb": {"february"}, "aug": {"august"}, "sept": {"september"},
                  "oct": {"october"}, "nov": {"november"}, "dec": {"december"}, "mon": {"monday"},
-                 "tues": {"tuesday"}, "wed": {"wednesday"}, "thurs": {"thursday"}, "fri": {"friday"}}
+                 "tues": {"tuesday"}, "wed": {"wednesday"}, "thurs": {"thursday"}, "fri": {"friday"},
+                 # units, which text-to-speech reads out in full
+                 "kb": {"kilobyte", "kilobytes"}, "mb": {"megabyte", "megabytes"},
+                 "gb": {"gigabyte", "gigabytes"}, "tb": {"terabyte", "terabytes"},
+                 "lb": {"pound"}, "lbs": {"pounds"}, "oz": {"ounce", "ounces"}, "ft": {"foot", "feet"},
+                 "mi": {"mile", "miles"}, "km": {"kilometer", "kilometers"}, "kg": {"kilogram", "kilograms"},
+                 "sec": {"second"}, "secs": {"seconds"}, "yr": {"year"}, "yrs": {"years"},
+                 "wk": {"week"}, "wks": {"weeks"}, "mo": {"month"}, "mos": {"months"}}
 _AMBIGUOUS_JOINED = {"thanks": ("thank", "you"), "its": ("it", "is"), "were": ("we", "are"), "well": ("we", "will"),
                      "ill": ("i", "will"), "id": ("i", "would"), "wed": ("we", "would"),
-                     "shell": ("she", "will"), "hell": ("he", "will"), "lets": ("let", "us")}
+                     "shell": ("she", "will"), "hell": ("he", "will"), "lets": ("let", "us"),
+                     # homophones of a contraction: "you're" heard for "your", "they're" for "their"
+                     "your": ("you", "are"), "their": ("they", "are"), "there": ("they", "are")}
 
 
 @lru_cache(maxsize=65536)

@@ -2,13 +2,15 @@
 
 Both sides become comparable words (`app.spoken`), the heard words are aligned to the expected
 ones (edit distance over words, where a word "matches" when `app.equivalence` says it is the
-same word, and a compound may match two words), and then four rules are checked in order, each
+same word, and a compound may match two words), and then five rules are checked in order, each
 with a name a failure reports:
 
 - `number`    the numbers of the expected phrase, heard exactly and in that order;
 - `negation`  as many negations ("not", "no", "never", ...) and no antonym ("inactive");
 - `order`     an expected word heard, but elsewhere (swapped menu options);
 - `missing-word` every content word heard (small function words like "the" may drop out);
+- `extra-word` no content word heard that the phrase does not say ("a late fee" is not "a
+  fee"): a recognizer drops and garbles words, it does not invent meaningful ones;
 - `score`     the similarity of the whole, after the allowed variations, reaches the threshold.
 
 `contains` judges the best-matching stretch of the transcript the same way (plus a negation
@@ -19,12 +21,18 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 
 from app.equivalence import joins, same
-from app.spoken import ordinal_value, words
+from app.spoken import heard_words, ordinal_value
 
-RULES = ("number", "negation", "order", "missing-word", "score")
+RULES = ("number", "negation", "order", "missing-word", "extra-word", "score")
 NEGATIONS = frozenset("not no never none nobody nothing nowhere neither nor without".split())
-# Words a recognizer (or a rephrasing) may drop without changing what a prompt means.
-STOP_WORDS = frozenset("a an the and of to that please just so well oh".split())
+# Words a recognizer (or a rephrasing) may drop or add without changing what a prompt means;
+# "dot", "slash" and "dash" are how an address ("acme-energy.com/pay") is read aloud, and
+# written without.
+STOP_WORDS = frozenset("a an the and of to that please just so well oh dot slash dash".split())
+# Words that may be heard without being expected: besides the stop words, prepositions,
+# intensifiers and the keypad's nouns ("press the star key" is "press star") add no fact.
+NEUTRAL_EXTRAS = STOP_WORDS | frozenset("on at in by for with from into about very really truly "
+                                        "now also currently key button sign".split())
 _ANTONYM_PREFIXES = ("un", "in", "im", "il", "ir", "dis", "non", "mis")
 _INDEL, _STOP_INDEL, _SUBSTITUTE = 1.0, 0.6, 1.0
 _MAX_RUN = 16
@@ -53,7 +61,7 @@ class Op:
 
 def judge(expected_text, heard_text, threshold, within=False):
     """Judge a transcript against one expected phrase; `within` for `contains`."""
-    expected, heard = words(expected_text), words(heard_text)
+    expected, heard = heard_words(expected_text), heard_words(heard_text)
     if not heard:
         return Judgement(False, 0.0, "missing-word", "nothing heard", "")
     if not expected:   # "...", "um": nothing that could be checked, so nothing passes
@@ -68,7 +76,7 @@ def judge(expected_text, heard_text, threshold, within=False):
     repaired = [w.text for op in ops for w in (op.expected if op.kind == "same" else op.heard)]
     similarity = round(fuzz.ratio(" ".join(kept), " ".join(repaired)) / 100, 4)
     for rule, check in ((("number", _numbers), ("negation", _negation), ("order", _order),
-                         ("missing-word", _missing))):
+                         ("missing-word", _missing), ("extra-word", _extra))):
         detail = check(expected, ops, repaired, before, heard)
         if detail:
             return Judgement(False, similarity, rule, detail, diff)
@@ -250,6 +258,12 @@ def _missing(expected, ops, repaired, before, heard):
             missing.append(op.expected[0].text)
     more = f" and {len(missing) - 4} more" if len(missing) > 4 else ""
     return f"missing: {', '.join(missing[:4])}{more}" if missing else ""
+
+
+def _extra(expected, ops, repaired, before, heard):
+    added = [w.text for op in ops if op.kind == "ins" for w in op.heard if w.text not in NEUTRAL_EXTRAS]
+    more = f" and {len(added) - 4} more" if len(added) > 4 else ""
+    return f"added: {', '.join(added[:4])}{more}" if added else ""
 
 
 # ---------------------------------------------------------------------------- diff

@@ -7,7 +7,9 @@ expanded, numbers of any size as digits, money, percentages, times and ordinals 
 disfluencies ("um", "uh") gone. Each word also says whether it must be heard exactly (`strict`):
 numbers, days, months and proper nouns (capitalized inside a sentence, like "Acme").
 """
+import html
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -20,7 +22,18 @@ MONTHS = frozenset("january february march april may june july august september 
 _DIGIT_WORDS = frozenset("zero one two three four five six seven eight nine".split())
 DISFLUENCIES = frozenset("um umm uh uhh uhm er erm ah hmm mm mhm".split())
 
+# The digit words of the Spanish line nearly every US IVR has ("para español, oprima nueve"): a
+# Spanish recognizer writes them as digits, an English one as the word.
+_SPANISH_DIGITS = {word: str(value) for value, word in enumerate(
+    "cero uno dos tres cuatro cinco seis siete ocho nueve diez".split())}
+
 _TAG = re.compile(r"<[^>]+>")
+# A web or e-mail address ("www.acme-energy.com/pay"): its dots, dashes and slashes are read
+# aloud ("acme dash energy dot com slash pay"); recognizers write them either way.
+_ADDRESS = re.compile(r"\b(?:[a-z0-9][a-z0-9-]*\.)+[a-z]{2,}\b(?:/[\w\-./]*\w)?", re.I)
+_ADDRESS_MARKS = str.maketrans({".": " dot ", "-": " dash ", "/": " slash "})
+# SSML's <sub alias="Social Security number">SSN</sub>: text-to-speech says the alias.
+_SUB_ALIAS = re.compile(r"""<sub\b[^>]*?\balias\s*=\s*(["'])(.*?)\1[^>]*>.*?</sub\s*>""", re.I | re.S)
 # "9-5", "2–3 days": a range, said "to"; longer chains ("1-800-555-0199") are digit groups.
 RANGE = re.compile(r"(?<![\d\-\u2013])(\d{1,2}(?:\s?[ap]\.?m\.?)?)\s?[\-\u2013]\s?(\d{1,2})(?![\d\-\u2013])", re.I)
 _NUMBER = re.compile(r"^\d+(?:\.\d+)?(?:st|nd|rd|th)?$")
@@ -40,7 +53,10 @@ _SYMBOLS = [  # (pattern, replacement), applied in order to the written text
     (re.compile(r"#"), " pound "),
     (re.compile(r"\*"), " star "),
     (re.compile(r"@"), " at "),
+    (re.compile(r"\+"), " plus "),   # "+1 415...", as text-to-speech reads it
     (re.compile(r"(?<=\w)[-/](?=\w)"), " "),
+    # "non-refundable", "non refundable", "nonrefundable": "non" is a prefix, never a word
+    (re.compile(r"\b(non)\s+(?=[^\W\d_])", re.I), r"\1"),
 ]
 _NOT_WORD = re.compile(r"(?<!\d)\.|\.(?!\d)|[^\w\s'.]|_")
 _SENTENCE_END = re.compile(r"[.!?:;]['\")\]]*$")
@@ -72,8 +88,17 @@ class Word:
 
 
 def strip_markup(text):
-    """Text as spoken: SSML/XML tags removed, white space collapsed."""
-    return " ".join(_TAG.sub(" ", text or "").split())
+    """Text as spoken: SSML/XML tags removed, character entities decoded ("AT&amp;T" is said
+    "AT&T"), white space collapsed."""
+    text = _SUB_ALIAS.sub(r" \2 ", text or "")
+    return " ".join(html.unescape(_TAG.sub(" ", text)).split())
+
+
+def _without_accents(text):
+    """"español" -> "espanol": an English recognizer writes foreign words without accents."""
+    if text.isascii():
+        return text
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 def normalize(text):
@@ -84,7 +109,7 @@ def normalize(text):
 @lru_cache(maxsize=4096)
 def words(text):
     """The comparable words of `text` (a tuple of `Word`)."""
-    text = strip_markup(text)
+    text = _without_accents(strip_markup(text))
     for pattern, replacement in _SYMBOLS:
         text = pattern.sub(replacement, text)
     shouting = text.upper() == text
@@ -102,6 +127,19 @@ def words(text):
     return tuple(_spoken_numbers(flat))
 
 
+@lru_cache(maxsize=4096)
+def heard_words(text):
+    """The words of `text` as a transcript may render them, for judging one against another:
+    `words`, with an address's marks read out ("acme.com/pay" -> "acme dot com slash pay") and
+    letters read one by one as one word ("a t m" -> "atm"). Kept out of `words`, which other
+    readers (Lex slot values, `regex`, `exact`) take letter by letter."""
+    return tuple(_spelled_letters(words(_ADDRESS.sub(_read_address, text or ""))))
+
+
+def _read_address(found):
+    return found.group(0).translate(_ADDRESS_MARKS)
+
+
 def _expand(piece):
     """A contraction as its words: "can't" -> "can not", "it's" -> "it is"."""
     if piece in _IRREGULAR:
@@ -115,6 +153,24 @@ def _expand(piece):
     if tail == "s" and stem in _IS_BEFORE:
         return f"{stem} is"
     return piece
+
+
+def _spelled_letters(flat):
+    """Letters read one by one as one word: "a t m" -> "atm", "x y z" -> "xyz", "i d" -> "id".
+    A recognizer writes a spelled code or acronym either way; the letters are a fact, so strict."""
+    out, run = [], []
+    for word in list(flat) + [None]:
+        if word is not None and len(word.text) == 1 and word.text.isalpha():
+            run.append(word)
+            continue
+        if len(run) >= 2:
+            out.append(Word("".join(w.text for w in run), True))
+        else:
+            out.extend(run)
+        run = []
+        if word is not None:
+            out.append(word)
+    return out
 
 
 def _spoken_numbers(flat):
@@ -135,6 +191,9 @@ def _as_digits(flat):
         elif _NUMBER.match(texts[i]):
             value, i = _digits_with_scale(texts, i)
             out.append(Word(value, True))
+        elif texts[i] in _SPANISH_DIGITS:
+            out.append(Word(_SPANISH_DIGITS[texts[i]], True))
+            i += 1
         elif texts[i] == "oh" and out and out[-1].is_number and (_is_digit(following)):
             out.append(Word("0", True))
             i += 1
@@ -223,4 +282,4 @@ def ordinal_value(text):
     return re.sub(r"(st|nd|rd|th)$", "", text)
 
 
-__all__ = ["Word", "words", "normalize", "strip_markup", "ordinal_value", "ORDINAL_WORDS"]
+__all__ = ["Word", "words", "heard_words", "normalize", "strip_markup", "ordinal_value", "ORDINAL_WORDS"]

@@ -7,6 +7,7 @@ from app.equivalence import joins, same
     ("for", "4"), ("to", "2"), ("to", "too"), ("hear", "here"), ("account", "accounts"),
     ("cancelled", "canceled"), ("favourite", "favorite"), ("centre", "center"),
     ("organise", "organize"), ("dr", "doctor"), ("ok", "okay"),
+    ("gb", "gigabytes"), ("lbs", "pounds"), ("mins", "minutes"),   # units text-to-speech reads out
 ])
 def test_what_a_recognizer_writes_for_the_same_word(expected, heard):
     assert same(expected, heard)
@@ -28,3 +29,10 @@ def test_compounds_and_run_together_contractions():
     assert joins(("voicemail",), ("voice", "mail")) and joins(("log", "in"), ("login",))
     assert joins(("it", "is"), ("its",)) and joins(("thank", "you"), ("thanks",))
     assert not joins(("voicemail",), ("voice", "male"))
+
+
+def test_a_contraction_heard_for_its_homophone():
+    """"you're" for "your", "they're" for "their"/"there": one sound, written either way."""
+    assert joins(("your",), ("you", "are")) and joins(("you", "are"), ("your",))
+    assert joins(("their",), ("they", "are")) and joins(("there",), ("they", "are"))
+    assert not joins(("your",), ("you", "were")) and not joins(("year",), ("you", "are"))

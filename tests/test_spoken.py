@@ -1,6 +1,6 @@
 import pytest
 
-from app.spoken import normalize, words
+from app.spoken import heard_words, normalize, words
 
 
 @pytest.mark.parametrize("raw, expected", [
@@ -18,6 +18,13 @@ from app.spoken import normalize, words
     ("I'm sure we're ok, don't worry", "i am sure we are ok do not worry"),
     ("nineteen oh five", "19 0 5"),
     ("Uh, please hold", "please hold"),
+    ("Para español, oprima nueve.", "para espanol oprima 9"),     # accents; Spanish digits
+    ("This fare is non-refundable.", "this fare is nonrefundable"),
+    ("non refundable", "nonrefundable"),
+    ("Thank you for calling AT&amp;T.", "thank you for calling at and t"),
+    ('<speak>Enter your <sub alias="Social Security number">SSN</sub>.</speak>',
+     "enter your social security number"),
+    ("Call +1 415 555 0123", "call plus 1 415 555 0123"),
 ])
 def test_one_form_for_what_can_be_said_two_ways(raw, expected):
     assert normalize(raw) == expected
@@ -27,3 +34,32 @@ def test_strict_words_are_numbers_days_months_and_names():
     strict = {w.text for w in words("Thank you for calling Acme Bank on Monday, March 3. I will help.") if w.strict}
     assert strict == {"acme", "bank", "monday", "march", "3"}
     assert [w.text for w in words("PRESS ONE FOR SALES") if w.strict] == ["1"]   # all capitals: no names
+
+
+def heard(text):
+    return " ".join(word.text for word in heard_words(text))
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("For ATM locations", "for atm locations"),
+    ("for a t m locations", "for atm locations"),                # letters read one by one
+    ("Your code is X Y Z 4 7 2.", "your code is xyz 4 7 2"),
+    ("plan a for a new account", "plan a for a new account"),    # a single letter stays
+    ("Visit www.acme-energy.com/pay.", "visit www dot acme dash energy dot com slash pay"),
+    ("help@acme.com", "help at acme dot com"),
+    ("U.S. and 9 a.m. and 2.5 lbs", "us and 9 am and 2.5 lbs"),  # not addresses
+])
+def test_a_transcript_renders_letters_and_addresses_as_read_aloud(raw, expected):
+    assert heard(raw) == expected
+
+
+def test_spelled_letters_are_one_strict_word_but_words_keeps_them_apart():
+    assert [(w.text, w.strict) for w in heard_words("k 7 m q 2")] == [("k", False), ("7", True),
+                                                                      ("mq", True), ("2", True)]
+    assert normalize("j f k at acme.com") == "j f k at acme com"   # Lex and regex read letters
+
+
+def test_ssml_is_read_as_text_to_speech_says_it():
+    from app.spoken import strip_markup
+    assert strip_markup("<speak>AT&amp;T <SUB ALIAS='doctor'>Dr.</SUB> Smith</speak>") == "AT&T doctor Smith"
+    assert strip_markup('<speak>Press <say-as interpret-as="digits">1</say-as>.</speak>') == "Press 1 ."
