@@ -80,6 +80,8 @@ def same(expected, heard, strict=False):
         return True
     if heard in ABBREVIATIONS.get(expected, ()) or expected in ABBREVIATIONS.get(heard, ()):
         return True
+    if _y_plural(expected, heard):
+        return True
     if strict or expected[:1].isdecimal() or heard[:1].isdecimal():
         return False
     return _plural(expected, heard) or _spelling(expected, heard)
@@ -88,6 +90,14 @@ def same(expected, heard, strict=False):
 def _plural(a, b):
     short, long = sorted((a, b), key=len)
     return len(short) >= 3 and long in (short + "s", short + "es")
+
+
+def _y_plural(a, b):
+    """"pharmacy's" (written "pharmacys") and "pharmacies": one sound, so even a name may be
+    heard either way."""
+    short, long = sorted((a, b), key=len)
+    return len(short) >= 4 and long.endswith("ies") and short[-1:] in ("y", "s") \
+        and short.rstrip("s")[:-1] == long[:-3] and short.rstrip("s").endswith("y")
 
 
 def fold(word):

@@ -32,6 +32,7 @@ _TAG = re.compile(r"<[^>]+>")
 # aloud ("acme dash energy dot com slash pay"); recognizers write them either way.
 _ADDRESS = re.compile(r"\b(?:[a-z0-9][a-z0-9-]*\.)+[a-z]{2,}\b(?:/[\w\-./]*\w)?", re.I)
 _ADDRESS_MARKS = str.maketrans({".": " dot ", "-": " dash ", "/": " slash "})
+_FORWARD_SLASH = re.compile(r"\bforward\s+slash\b", re.I)   # "/", as people say it
 # SSML's <sub alias="Social Security number">SSN</sub>: text-to-speech says the alias.
 _SUB_ALIAS = re.compile(r"""<sub\b[^>]*?\balias\s*=\s*(["'])(.*?)\1[^>]*>.*?</sub\s*>""", re.I | re.S)
 # "9-5", "2–3 days": a range, said "to"; longer chains ("1-800-555-0199") are digit groups.
@@ -133,7 +134,8 @@ def heard_words(text):
     `words`, with an address's marks read out ("acme.com/pay" -> "acme dot com slash pay") and
     letters read one by one as one word ("a t m" -> "atm"). Kept out of `words`, which other
     readers (Lex slot values, `regex`, `exact`) take letter by letter."""
-    return tuple(_spelled_letters(words(_ADDRESS.sub(_read_address, text or ""))))
+    text = _FORWARD_SLASH.sub("slash", _ADDRESS.sub(_read_address, text or ""))
+    return tuple(_spelled_letters(words(text)))
 
 
 def _read_address(found):
@@ -187,6 +189,8 @@ def _as_digits(flat):
         following = texts[i + 1] if i + 1 < len(texts) else ""
         if _starts_number(texts, i, prev, following):
             value, i, ordinal = read_number(texts, i)
+            if not ordinal:
+                value, i = _and_digits(value, texts, i)
             out.append(Word(f"{value}{ordinal_suffix(value) if ordinal else ''}", True))
         elif _NUMBER.match(texts[i]):
             value, i = _digits_with_scale(texts, i)
@@ -194,7 +198,7 @@ def _as_digits(flat):
         elif texts[i] in _SPANISH_DIGITS:
             out.append(Word(_SPANISH_DIGITS[texts[i]], True))
             i += 1
-        elif texts[i] == "oh" and out and out[-1].is_number and (_is_digit(following)):
+        elif texts[i] == "oh" and _is_zero(texts, i, out):
             out.append(Word("0", True))
             i += 1
         else:
@@ -253,6 +257,33 @@ def _starts_number(texts, i, prev, following):
     if text == "second" and not (prev == "the" or prev in MONTHS or following in MONTHS or following == "of"):
         return False
     return True
+
+
+def _and_digits(value, texts, i):
+    """"a hundred and 1", "two thousand and 5": a recognizer that wrote the end of a spelled
+    number in digits. The digits join the number only where English would have gone on."""
+    if i + 1 < len(texts) and texts[i] == "and" and texts[i + 1].isdecimal() and value:
+        rest = int(texts[i + 1])
+        for scale in (1000, 100):
+            if value % scale == 0 and rest < scale and (scale == 100 or value % 100 == 0):
+                return value + rest, i + 2
+    return value, i
+
+
+def _is_zero(texts, i, out):
+    """"oh" said for zero: after a number and before a digit ("nineteen oh five"), or anywhere
+    in a run of three or more digits read one by one ("oh oh seven", "nine oh two one oh")."""
+    following = texts[i + 1] if i + 1 < len(texts) else ""
+    if out and out[-1].is_number and _is_digit(following):
+        return True
+    start = i
+    while start > 0 and (_is_digit(texts[start - 1]) or texts[start - 1] == "oh"):
+        start -= 1
+    end = i + 1
+    while end < len(texts) and (_is_digit(texts[end]) or texts[end] == "oh"):
+        end += 1
+    run = texts[start:end]
+    return len(run) >= 3 and any(text != "oh" for text in run)
 
 
 def _is_digit(text):

@@ -8,6 +8,7 @@ from app.equivalence import joins, same
     ("cancelled", "canceled"), ("favourite", "favorite"), ("centre", "center"),
     ("organise", "organize"), ("dr", "doctor"), ("ok", "okay"),
     ("gb", "gigabytes"), ("lbs", "pounds"), ("mins", "minutes"),   # units text-to-speech reads out
+    ("pharmacy", "pharmacies"), ("pharmacys", "pharmacies"),          # "pharmacy's" / "pharmacies"
 ])
 def test_what_a_recognizer_writes_for_the_same_word(expected, heard):
     assert same(expected, heard)
@@ -23,6 +24,8 @@ def test_different_words_are_never_the_same(expected, heard):
 
 def test_strict_words_only_match_as_spelled():
     assert same("acme", "acme", strict=True) and not same("johnson", "jonson", strict=True)
+    assert same("pharmacys", "pharmacies", strict=True)       # one sound, written two ways
+    assert not same("days", "dies") and not same("acme", "acmes", strict=True)
 
 
 def test_compounds_and_run_together_contractions():

@@ -25,6 +25,12 @@ from app.spoken import heard_words, normalize, words
     ('<speak>Enter your <sub alias="Social Security number">SSN</sub>.</speak>',
      "enter your social security number"),
     ("Call +1 415 555 0123", "call plus 1 415 555 0123"),
+    ("ends in oh oh seven", "ends in 0 0 7"),                    # "oh" in digits read one by one
+    ("zip nine oh two one oh", "zip 9 0 2 1 0"),
+    ("oh 5 minutes", "oh 5 minutes"),                            # two words: not a digit string
+    ("a hundred and 1 point five degrees", "101.5 degrees"),    # a number's end written in digits
+    ("two thousand and 5", "2005"),
+    ("press 100 and 1", "press 100 and 1"),
 ])
 def test_one_form_for_what_can_be_said_two_ways(raw, expected):
     assert normalize(raw) == expected
@@ -47,6 +53,7 @@ def heard(text):
     ("plan a for a new account", "plan a for a new account"),    # a single letter stays
     ("Visit www.acme-energy.com/pay.", "visit www dot acme dash energy dot com slash pay"),
     ("help@acme.com", "help at acme dot com"),
+    ("go to acme dot com forward slash help", "go to acme dot com slash help"),
     ("U.S. and 9 a.m. and 2.5 lbs", "us and 9 am and 2.5 lbs"),  # not addresses
 ])
 def test_a_transcript_renders_letters_and_addresses_as_read_aloud(raw, expected):
