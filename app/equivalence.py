@@ -63,7 +63,13 @@ ABBREVIATIONS = {"dr": {"doctor", "drive"}, "st": {"street", "saint"}, "ave": {"
                  "lb": {"pound"}, "lbs": {"pounds"}, "oz": {"ounce", "ounces"}, "ft": {"foot", "feet"},
                  "mi": {"mile", "miles"}, "km": {"kilometer", "kilometers"}, "kg": {"kilogram", "kilograms"},
                  "sec": {"second"}, "secs": {"seconds"}, "yr": {"year"}, "yrs": {"years"},
-                 "wk": {"week"}, "wks": {"weeks"}, "mo": {"month"}, "mos": {"months"}}
+                 "wk": {"week"}, "wks": {"weeks"}, "mo": {"month"}, "mos": {"months"},
+                 # addresses, companies, and informal spellings a recognizer writes in full
+                 "ste": {"suite"}, "fl": {"floor"}, "rm": {"room"}, "bldg": {"building"},
+                 "hwy": {"highway"}, "ln": {"lane"}, "ct": {"court"}, "pkwy": {"parkway"},
+                 "mt": {"mount", "mountain"}, "co": {"company", "county"}, "corp": {"corporation"},
+                 "inc": {"incorporated"}, "amt": {"amount"}, "bal": {"balance"}, "pmt": {"payment"},
+                 "govt": {"government"}, "thru": {"through"}, "til": {"till", "until"}, "till": {"until"}}
 _AMBIGUOUS_JOINED = {"thanks": ("thank", "you"), "its": ("it", "is"), "were": ("we", "are"), "well": ("we", "will"),
                      "ill": ("i", "will"), "id": ("i", "would"), "wed": ("we", "would"),
                      "shell": ("she", "will"), "hell": ("he", "will"), "lets": ("let", "us"),

@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from app.numbers import ORDINAL_WORDS, SCALES, is_number_word, ordinal_suffix, read_number
+from app.numbers import NUMBER_WORDS, ORDINAL_WORDS, SCALES, is_number_word, ordinal_suffix, read_number
 
 DAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday today tomorrow "
                  "yesterday weekend weekday".split())
@@ -32,7 +32,12 @@ _TAG = re.compile(r"<[^>]+>")
 # aloud ("acme dash energy dot com slash pay"); recognizers write them either way.
 _ADDRESS = re.compile(r"\b(?:[a-z0-9][a-z0-9-]*\.)+[a-z]{2,}\b(?:/[\w\-./]*\w)?", re.I)
 _ADDRESS_MARKS = str.maketrans({".": " dot ", "-": " dash ", "/": " slash "})
-_FORWARD_SLASH = re.compile(r"\bforward\s+slash\b", re.I)   # "/", as people say it
+# What text-to-speech says for marks and Latin abbreviations a transcript writes out.
+_READ_ALOUD = [(re.compile(r"\bforward\s+slash\b", re.I), "slash"),
+               (re.compile(r"\be\.\s?g\.", re.I), " for example "), (re.compile(r"\bi\.\s?e\.", re.I), " that is "),
+               (re.compile(r"\betc\.", re.I), " et cetera "), (re.compile(r"\bvs\.", re.I), " versus "),
+               (re.compile(r"\s?°\s?F\b"), " degrees fahrenheit "), (re.compile(r"\s?°\s?C\b"), " degrees celsius "),
+               (re.compile(r"\s?°"), " degrees ")]
 # SSML's <sub alias="Social Security number">SSN</sub>: text-to-speech says the alias.
 _SUB_ALIAS = re.compile(r"""<sub\b[^>]*?\balias\s*=\s*(["'])(.*?)\1[^>]*>.*?</sub\s*>""", re.I | re.S)
 # "9-5", "2–3 days": a range, said "to"; longer chains ("1-800-555-0199") are digit groups.
@@ -51,6 +56,7 @@ _SYMBOLS = [  # (pattern, replacement), applied in order to the written text
     (re.compile(r"(\d)\s?([ap]m)\b", re.I), r"\1 \2"),
     (re.compile(r"(\d)(?!(?:st|nd|rd|th)\b)([a-z])", re.I), r"\1 \2"),
     (re.compile(r"&"), " and "),
+    (re.compile(r"#(?=\s?\d)|\bNo\.(?=\s?\d)"), " number "),   # "caller #3", "Account No. 12"
     (re.compile(r"#"), " pound "),
     (re.compile(r"\*"), " star "),
     (re.compile(r"@"), " at "),
@@ -131,10 +137,13 @@ def words(text):
 @lru_cache(maxsize=4096)
 def heard_words(text):
     """The words of `text` as a transcript may render them, for judging one against another:
-    `words`, with an address's marks read out ("acme.com/pay" -> "acme dot com slash pay") and
-    letters read one by one as one word ("a t m" -> "atm"). Kept out of `words`, which other
+    `words`, with an address's marks read out ("acme.com/pay" -> "acme dot com slash pay"),
+    "e.g." and "°F" as said ("for example", "degrees fahrenheit") and letters read one by one
+    as one word ("a t m" -> "atm"). Kept out of `words`, which other
     readers (Lex slot values, `regex`, `exact`) take letter by letter."""
-    text = _FORWARD_SLASH.sub("slash", _ADDRESS.sub(_read_address, text or ""))
+    text = _ADDRESS.sub(_read_address, text or "")
+    for pattern, said in _READ_ALOUD:
+        text = pattern.sub(said, text)
     return tuple(_spelled_letters(words(text)))
 
 
@@ -187,7 +196,10 @@ def _as_digits(flat):
     while i < len(flat):
         prev = texts[i - 1] if i else ""
         following = texts[i + 1] if i + 1 < len(texts) else ""
-        if _starts_number(texts, i, prev, following):
+        if prev == "point" and texts[i] in _DIGIT_WORDS:   # decimals are read digit by digit:
+            out.append(Word(str(NUMBER_WORDS[texts[i]]), True))   # "point five million" is .5 M
+            i += 1
+        elif _starts_number(texts, i, prev, following):
             value, i, ordinal = read_number(texts, i)
             if not ordinal:
                 value, i = _and_digits(value, texts, i)
@@ -220,7 +232,8 @@ def _spoken_units(flat):
                 i += 2
                 while i < len(texts) and texts[i].isdecimal() and len(texts[i]) == 1:
                     digits, i = digits + texts[i], i + 1
-                out[-1] = Word(f"{out[-1].text}.{digits}", True)
+                out[-1] = Word(_scaled(f"{out[-1].text}.{digits}", texts, i), True)
+                i += i < len(texts) and texts[i] in SCALES
                 continue
             if text in ("p", "a") and following == "m":
                 out.append(Word(text + "m"))
@@ -246,6 +259,14 @@ def _spoken_units(flat):
         out.append(flat[i])
         i += 1
     return [Word(_plain_decimal(w.text), True) if w.is_number else w for w in out]
+
+
+def _scaled(decimal, texts, i):
+    """"1.5" before "million" is 1500000 ("one point five million")."""
+    if i < len(texts) and texts[i] in SCALES:
+        value = float(decimal) * SCALES[texts[i]]
+        return str(int(value)) if value.is_integer() else str(value)
+    return decimal
 
 
 def _starts_number(texts, i, prev, following):

@@ -9,6 +9,7 @@ from app.equivalence import joins, same
     ("organise", "organize"), ("dr", "doctor"), ("ok", "okay"),
     ("gb", "gigabytes"), ("lbs", "pounds"), ("mins", "minutes"),   # units text-to-speech reads out
     ("pharmacy", "pharmacies"), ("pharmacys", "pharmacies"),          # "pharmacy's" / "pharmacies"
+    ("ste", "suite"), ("co", "company"), ("thru", "through"), ("til", "until"),
 ])
 def test_what_a_recognizer_writes_for_the_same_word(expected, heard):
     assert same(expected, heard)

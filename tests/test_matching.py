@@ -99,6 +99,8 @@ def test_each_rule_names_the_regression_and_shows_the_diff(expected, said, rule,
     ("Para español, oprima nueve.", "para espanol oprima 9"),
     ("Your call is important to us.", "you're call is important to us"),
     ("Call 1-800-555-0142.", "call 1 eight hundred five 5 5 0 1 4 two"),
+    ("The lobby is open 'til 6 PM.", "the lobby is open until six p.m."),    # not un-til
+    ("Please have your Account No. 4471 ready.", "please have your account number 4471 ready"),
 ])
 def test_what_recognizers_do_still_passes(expected, said):
     result = match([expected], said)

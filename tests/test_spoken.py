@@ -31,6 +31,11 @@ from app.spoken import heard_words, normalize, words
     ("a hundred and 1 point five degrees", "101.5 degrees"),    # a number's end written in digits
     ("two thousand and 5", "2005"),
     ("press 100 and 1", "press 100 and 1"),
+    ("You are caller #3. Press # to skip.", "you are caller number 3 press pound to skip"),
+    ("Account No. 4471", "account number 4471"),
+    ("Press 2 for no. 3 to repeat.", "press 2 for no 3 to repeat"),   # "no." ending a sentence
+    ("one point five million dollars", "1500000 dollars"),      # decimals read digit by digit
+    ("nineteen point nine nine percent", "19.99 percent"),
 ])
 def test_one_form_for_what_can_be_said_two_ways(raw, expected):
     assert normalize(raw) == expected
@@ -54,6 +59,8 @@ def heard(text):
     ("Visit www.acme-energy.com/pay.", "visit www dot acme dash energy dot com slash pay"),
     ("help@acme.com", "help at acme dot com"),
     ("go to acme dot com forward slash help", "go to acme dot com slash help"),
+    ("Pay by card, e.g. Visa.", "pay by card for example visa"),
+    ("Today's high is 72°F.", "todays high is 72 degrees fahrenheit"),
     ("U.S. and 9 a.m. and 2.5 lbs", "us and 9 am and 2.5 lbs"),  # not addresses
 ])
 def test_a_transcript_renders_letters_and_addresses_as_read_aloud(raw, expected):
