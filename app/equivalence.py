@@ -69,7 +69,10 @@ ABBREVIATIONS = {"dr": {"doctor", "drive"}, "st": {"street", "saint"}, "ave": {"
                  "hwy": {"highway"}, "ln": {"lane"}, "ct": {"court"}, "pkwy": {"parkway"},
                  "mt": {"mount", "mountain"}, "co": {"company", "county"}, "corp": {"corporation"},
                  "inc": {"incorporated"}, "amt": {"amount"}, "bal": {"balance"}, "pmt": {"payment"},
-                 "govt": {"government"}, "thru": {"through"}, "til": {"till", "until"}, "till": {"until"}}
+                 "govt": {"government"}, "thru": {"through"}, "til": {"till", "until"}, "till": {"until"},
+                 # the number sign: "caller #3" and "Account No. 3" are said "number 3" (the
+                 # offline recognizer writes "pound 3", "no 3"); a negation is counted as written
+                 "pound": {"number"}, "no": {"number"}}
 _AMBIGUOUS_JOINED = {"thanks": ("thank", "you"), "its": ("it", "is"), "were": ("we", "are"), "well": ("we", "will"),
                      "ill": ("i", "will"), "id": ("i", "would"), "wed": ("we", "would"),
                      "shell": ("she", "will"), "hell": ("he", "will"), "lets": ("let", "us"),

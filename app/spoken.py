@@ -37,7 +37,9 @@ _READ_ALOUD = [(re.compile(r"\bforward\s+slash\b", re.I), "slash"),
                (re.compile(r"\be\.\s?g\.", re.I), " for example "), (re.compile(r"\bi\.\s?e\.", re.I), " that is "),
                (re.compile(r"\betc\.", re.I), " et cetera "), (re.compile(r"\bvs\.", re.I), " versus "),
                (re.compile(r"\s?°\s?F\b"), " degrees fahrenheit "), (re.compile(r"\s?°\s?C\b"), " degrees celsius "),
-               (re.compile(r"\s?°"), " degrees ")]
+               (re.compile(r"\s?°"), " degrees "),
+               # a code's letters and digits, said one after the other: "MK72" is "m k 7 2"
+               (re.compile(r"(?<=[^\W\d_])(?=\d)"), " ")]
 # SSML's <sub alias="Social Security number">SSN</sub>: text-to-speech says the alias.
 _SUB_ALIAS = re.compile(r"""<sub\b[^>]*?\balias\s*=\s*(["'])(.*?)\1[^>]*>.*?</sub\s*>""", re.I | re.S)
 # "9-5", "2–3 days": a range, said "to"; longer chains ("1-800-555-0199") are digit groups.
@@ -56,7 +58,6 @@ _SYMBOLS = [  # (pattern, replacement), applied in order to the written text
     (re.compile(r"(\d)\s?([ap]m)\b", re.I), r"\1 \2"),
     (re.compile(r"(\d)(?!(?:st|nd|rd|th)\b)([a-z])", re.I), r"\1 \2"),
     (re.compile(r"&"), " and "),
-    (re.compile(r"#(?=\s?\d)|\bNo\.(?=\s?\d)"), " number "),   # "caller #3", "Account No. 12"
     (re.compile(r"#"), " pound "),
     (re.compile(r"\*"), " star "),
     (re.compile(r"@"), " at "),
@@ -136,12 +137,14 @@ def words(text):
 
 @lru_cache(maxsize=4096)
 def heard_words(text):
-    """The words of `text` as a transcript may render them, for judging one against another:
+    """The words of `text` as a transcript may render them, for judging one against another.
+
     `words`, with an address's marks read out ("acme.com/pay" -> "acme dot com slash pay"),
-    "e.g." and "°F" as said ("for example", "degrees fahrenheit") and letters read one by one
-    as one word ("a t m" -> "atm"). Kept out of `words`, which other
-    readers (Lex slot values, `regex`, `exact`) take letter by letter."""
-    text = _ADDRESS.sub(_read_address, text or "")
+    "e.g." and "°F" as said ("for example", "degrees fahrenheit"), a code's letters apart from
+    its digits ("mk72" -> "mk 72") and letters read one by one as one word ("a t m" -> "atm").
+    Kept out of `words`, which other readers (Lex slot values, `regex`, `exact`) take as written.
+    """
+    text = _ADDRESS.sub(_read_address, strip_markup(text))
     for pattern, said in _READ_ALOUD:
         text = pattern.sub(said, text)
     return tuple(_spelled_letters(words(text)))

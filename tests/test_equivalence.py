@@ -10,6 +10,7 @@ from app.equivalence import joins, same
     ("gb", "gigabytes"), ("lbs", "pounds"), ("mins", "minutes"),   # units text-to-speech reads out
     ("pharmacy", "pharmacies"), ("pharmacys", "pharmacies"),          # "pharmacy's" / "pharmacies"
     ("ste", "suite"), ("co", "company"), ("thru", "through"), ("til", "until"),
+    ("pound", "number"), ("no", "number"),                         # "#3", "No. 3": "number 3"
 ])
 def test_what_a_recognizer_writes_for_the_same_word(expected, heard):
     assert same(expected, heard)

@@ -101,6 +101,10 @@ def test_each_rule_names_the_regression_and_shows_the_diff(expected, said, rule,
     ("Call 1-800-555-0142.", "call 1 eight hundred five 5 5 0 1 4 two"),
     ("The lobby is open 'til 6 PM.", "the lobby is open until six p.m."),    # not un-til
     ("Please have your Account No. 4471 ready.", "please have your account number 4471 ready"),
+    ("Please have your Account No. 4471 ready.", "please have your account no 4471 ready"),
+    ("You are caller #3 in line.", "you are caller pound 3 in line"),
+    ("You are caller #3 in line.", "you are caller number three in line"),
+    ("Press # to skip this message.", "press pound two skip this message"),
 ])
 def test_what_recognizers_do_still_passes(expected, said):
     result = match([expected], said)
