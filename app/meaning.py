@@ -30,9 +30,10 @@ NEGATIONS = frozenset("not no never none nobody nothing nowhere neither nor with
 # written without.
 STOP_WORDS = frozenset("a an the and of to that please just so well oh dot slash dash".split())
 # Words that may be heard without being expected: besides the stop words, prepositions,
-# intensifiers and the keypad's nouns ("press the star key" is "press star") add no fact.
-NEUTRAL_EXTRAS = STOP_WORDS | frozenset("on at in by for with from into about very really truly "
-                                        "now also currently key button sign".split())
+# possessives ("for our sales team"), intensifiers and the keypad's nouns ("press the star key"
+# is "press star") add no fact.
+NEUTRAL_EXTRAS = STOP_WORDS | frozenset("on at in by for with from into about our your my its their "
+                                        "very really truly now also currently key button sign".split())
 _ANTONYM_PREFIXES = ("un", "in", "im", "il", "ir", "dis", "non", "mis")
 _INDEL, _STOP_INDEL, _SUBSTITUTE = 1.0, 0.6, 1.0
 _MAX_RUN = 16
