@@ -92,6 +92,7 @@ def test_each_rule_names_the_regression_and_shows_the_diff(expected, said, rule,
     ("To repeat, press star.", "to repeat press the star key"),
     ("Your package arrives Wednesday.", "your package arrives on wednesday"),
     ("Transfer to savings.", "transfer to your savings"),
+    ("Your E-ZPass balance is low.", "your ez pass balance is low"),         # a boundary moved
     ("Visit acme.com/pay today.", "visit acme dot com slash pay today"),      # an address read out
     ("Visit www.acme-energy.com.", "visit w w w dot acme dash energy dot com"),
     ("Your confirmation code is X Y Z 4 7 2.", "your confirmation code is xyz 472"),
