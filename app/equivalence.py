@@ -89,7 +89,7 @@ def same(expected, heard, strict=False):
         return True
     if heard in ABBREVIATIONS.get(expected, ()) or expected in ABBREVIATIONS.get(heard, ()):
         return True
-    if _y_plural(expected, heard):
+    if (expected[-3:] == "ies" or heard[-3:] == "ies") and _y_plural(expected, heard):
         return True
     if strict or expected[:1].isdecimal() or heard[:1].isdecimal():
         return False

@@ -101,14 +101,16 @@ def align(expected, heard, within=False):
     heard_texts = [h.text for h in heard]
     insert = [_ins_cost(h) for h in heard]
     heard_pairs = [None, None] + [(heard_texts[j - 2], heard_texts[j - 1]) for j in range(2, m + 1)]
-    heard_rejoined = [None, None] + [_rejoined(heard[j - 2:j]) for j in range(2, m + 1)]
+    heard_rejoined = [None, None] + [_rejoined(*heard_pairs[j]) for j in range(2, m + 1)]
+    heard_rejoined_set = set(heard_rejoined)
     for j in range(1, m + 1):
         cost[0][j], back[0][j] = (0.0 if within else j * _INDEL), (0, j - 1, "ins")
     for i in range(1, n + 1):
         e = expected[i - 1]
         text, strict, delete = e.text, e.strict, _del_cost(e)
         before = (expected[i - 2].text, text) if i >= 2 else None
-        before_rejoined = _rejoined(expected[i - 2:i]) if i >= 2 else None
+        before_rejoined = _rejoined(*before) if before else None
+        rejoin_here = before_rejoined is not None and before_rejoined in heard_rejoined_set
         before_strict = strict or (i >= 2 and expected[i - 2].strict)
         free_insert = within and i == n
         above, row, moves = cost[i - 1], cost[i], back[i]
@@ -125,7 +127,7 @@ def align(expected, heard, within=False):
                 best, move = above[j - 2], (i - 1, j - 2, "join")
             if before and cost[i - 2][j - 1] < best and joins(before, (h,), before_strict):
                 best, move = cost[i - 2][j - 1], (i - 2, j - 1, "join")
-            if before_rejoined and j >= 2 and cost[i - 2][j - 2] < best and before_rejoined == heard_rejoined[j] \
+            if rejoin_here and before_rejoined == heard_rejoined[j] and cost[i - 2][j - 2] < best \
                     and before != heard_pairs[j]:
                 best, move = cost[i - 2][j - 2], (i - 2, j - 2, "join")   # "e zpass" / "ez pass"
             if expected_runs[i] and heard_runs[j]:
@@ -136,12 +138,12 @@ def align(expected, heard, within=False):
     return _backtrace(expected, heard, back, n, m)
 
 
-def _rejoined(pair):
+def _rejoined(first, second):
     """Two words as one string, for a word boundary heard in another place ("E-ZPass" written
     "e zpass", heard "ez pass"); None for numbers, which the number runs compare."""
-    if any(w.is_number for w in pair):
+    if first[:1].isdecimal() or second[:1].isdecimal():
         return None
-    return "".join(w.text for w in pair)
+    return first + second
 
 
 def _number_runs(sequence):

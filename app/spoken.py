@@ -33,13 +33,16 @@ _TAG = re.compile(r"<[^>]+>")
 _ADDRESS = re.compile(r"\b(?:[a-z0-9][a-z0-9-]*\.)+[a-z]{2,}\b(?:/[\w\-./]*\w)?", re.I)
 _ADDRESS_MARKS = str.maketrans({".": " dot ", "-": " dash ", "/": " slash "})
 # What text-to-speech says for marks and Latin abbreviations a transcript writes out.
-_READ_ALOUD = [(re.compile(r"\bforward\s+slash\b", re.I), "slash"),
-               (re.compile(r"\be\.\s?g\.", re.I), " for example "), (re.compile(r"\bi\.\s?e\.", re.I), " that is "),
-               (re.compile(r"\betc\.", re.I), " et cetera "), (re.compile(r"\bvs\.", re.I), " versus "),
-               (re.compile(r"\s?°\s?F\b"), " degrees fahrenheit "), (re.compile(r"\s?°\s?C\b"), " degrees celsius "),
-               (re.compile(r"\s?°"), " degrees "),
+# Each is (a character the text must hold for the pattern to apply, pattern, as said).
+_READ_ALOUD = [(".", _ADDRESS, lambda found: found.group(0).translate(_ADDRESS_MARKS)),
+               ("", re.compile(r"\bforward\s+slash\b", re.I), "slash"),
+               (".", re.compile(r"\be\.\s?g\.", re.I), " for example "),
+               (".", re.compile(r"\bi\.\s?e\.", re.I), " that is "),
+               (".", re.compile(r"\betc\.", re.I), " et cetera "), (".", re.compile(r"\bvs\.", re.I), " versus "),
+               ("°", re.compile(r"\s?°\s?F\b"), " degrees fahrenheit "),
+               ("°", re.compile(r"\s?°\s?C\b"), " degrees celsius "), ("°", re.compile(r"\s?°"), " degrees "),
                # a code's letters and digits, said one after the other: "MK72" is "m k 7 2"
-               (re.compile(r"(?<=[^\W\d_])(?=\d)"), " ")]
+               ("", re.compile(r"(?<=[^\W\d_])(?=\d)"), " ")]
 # SSML's <sub alias="Social Security number">SSN</sub>: text-to-speech says the alias.
 _SUB_ALIAS = re.compile(r"""<sub\b[^>]*?\balias\s*=\s*(["'])(.*?)\1[^>]*>.*?</sub\s*>""", re.I | re.S)
 # "9-5", "2–3 days": a range, said "to"; longer chains ("1-800-555-0199") are digit groups.
@@ -98,8 +101,10 @@ class Word:
 def strip_markup(text):
     """Text as spoken: SSML/XML tags removed, character entities decoded ("AT&amp;T" is said
     "AT&T"), white space collapsed."""
-    text = _SUB_ALIAS.sub(r" \2 ", text or "")
-    return " ".join(html.unescape(_TAG.sub(" ", text)).split())
+    text = text or ""
+    if "<" in text:
+        text = _TAG.sub(" ", _SUB_ALIAS.sub(r" \2 ", text))
+    return " ".join((html.unescape(text) if "&" in text else text).split())
 
 
 def _without_accents(text):
@@ -144,14 +149,11 @@ def heard_words(text):
     its digits ("mk72" -> "mk 72") and letters read one by one as one word ("a t m" -> "atm").
     Kept out of `words`, which other readers (Lex slot values, `regex`, `exact`) take as written.
     """
-    text = _ADDRESS.sub(_read_address, strip_markup(text))
-    for pattern, said in _READ_ALOUD:
-        text = pattern.sub(said, text)
+    text = strip_markup(text)
+    for mark, pattern, said in _READ_ALOUD:
+        if mark in text:
+            text = pattern.sub(said, text)
     return tuple(_spelled_letters(words(text)))
-
-
-def _read_address(found):
-    return found.group(0).translate(_ADDRESS_MARKS)
 
 
 def _expand(piece):
