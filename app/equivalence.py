@@ -56,10 +56,28 @@ ABBREVIATIONS = {"dr": {"doctor", "drive"}, "st": {"street", "saint"}, "ave": {"
                  "sr": {"senior"}, "ext": {"extension"}, "tel": {"telephone"}, "intl": {"international"},
                  "jan": {"january"}, "feb": {"february"}, "aug": {"august"}, "sept": {"september"},
                  "oct": {"october"}, "nov": {"november"}, "dec": {"december"}, "mon": {"monday"},
-                 "tues": {"tuesday"}, "wed": {"wednesday"}, "thurs": {"thursday"}, "fri": {"friday"}}
+                 "tues": {"tuesday"}, "wed": {"wednesday"}, "thurs": {"thursday"}, "fri": {"friday"},
+                 # units, which text-to-speech reads out in full
+                 "kb": {"kilobyte", "kilobytes"}, "mb": {"megabyte", "megabytes"},
+                 "gb": {"gigabyte", "gigabytes"}, "tb": {"terabyte", "terabytes"},
+                 "lb": {"pound"}, "lbs": {"pounds"}, "oz": {"ounce", "ounces"}, "ft": {"foot", "feet"},
+                 "mi": {"mile", "miles"}, "km": {"kilometer", "kilometers"}, "kg": {"kilogram", "kilograms"},
+                 "sec": {"second"}, "secs": {"seconds"}, "yr": {"year"}, "yrs": {"years"},
+                 "wk": {"week"}, "wks": {"weeks"}, "mo": {"month"}, "mos": {"months"},
+                 # addresses, companies, and informal spellings a recognizer writes in full
+                 "ste": {"suite"}, "fl": {"floor"}, "rm": {"room"}, "bldg": {"building"},
+                 "hwy": {"highway"}, "ln": {"lane"}, "ct": {"court"}, "pkwy": {"parkway"},
+                 "mt": {"mount", "mountain"}, "co": {"company", "county"}, "corp": {"corporation"},
+                 "inc": {"incorporated"}, "amt": {"amount"}, "bal": {"balance"}, "pmt": {"payment"},
+                 "govt": {"government"}, "thru": {"through"}, "til": {"till", "until"}, "till": {"until"},
+                 # the number sign: "caller #3" is said "number 3" (spoken.heard_words), and the
+                 # offline recognizer writes "pound 3". "no" is never "number": a negation counts
+                 "pound": {"number"}}
 _AMBIGUOUS_JOINED = {"thanks": ("thank", "you"), "its": ("it", "is"), "were": ("we", "are"), "well": ("we", "will"),
                      "ill": ("i", "will"), "id": ("i", "would"), "wed": ("we", "would"),
-                     "shell": ("she", "will"), "hell": ("he", "will"), "lets": ("let", "us")}
+                     "shell": ("she", "will"), "hell": ("he", "will"), "lets": ("let", "us"),
+                     # homophones of a contraction: "you're" heard for "your", "they're" for "their"
+                     "your": ("you", "are"), "their": ("they", "are"), "there": ("they", "are")}
 
 
 @lru_cache(maxsize=65536)
@@ -71,6 +89,8 @@ def same(expected, heard, strict=False):
         return True
     if heard in ABBREVIATIONS.get(expected, ()) or expected in ABBREVIATIONS.get(heard, ()):
         return True
+    if (expected[-3:] == "ies" or heard[-3:] == "ies") and _y_plural(expected, heard):
+        return True
     if strict or expected[:1].isdecimal() or heard[:1].isdecimal():
         return False
     return _plural(expected, heard) or _spelling(expected, heard)
@@ -79,6 +99,14 @@ def same(expected, heard, strict=False):
 def _plural(a, b):
     short, long = sorted((a, b), key=len)
     return len(short) >= 3 and long in (short + "s", short + "es")
+
+
+def _y_plural(a, b):
+    """"pharmacy's" (written "pharmacys") and "pharmacies": one sound, so even a name may be
+    heard either way."""
+    short, long = sorted((a, b), key=len)
+    return len(short) >= 4 and long.endswith("ies") and short[-1:] in ("y", "s") \
+        and short.rstrip("s")[:-1] == long[:-3] and short.rstrip("s").endswith("y")
 
 
 def fold(word):

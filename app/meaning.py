@@ -2,13 +2,15 @@
 
 Both sides become comparable words (`app.spoken`), the heard words are aligned to the expected
 ones (edit distance over words, where a word "matches" when `app.equivalence` says it is the
-same word, and a compound may match two words), and then four rules are checked in order, each
+same word, and a compound may match two words), and then five rules are checked in order, each
 with a name a failure reports:
 
 - `number`    the numbers of the expected phrase, heard exactly and in that order;
 - `negation`  as many negations ("not", "no", "never", ...) and no antonym ("inactive");
 - `order`     an expected word heard, but elsewhere (swapped menu options);
 - `missing-word` every content word heard (small function words like "the" may drop out);
+- `extra-word` no content word heard that the phrase does not say ("a late fee" is not "a
+  fee"): a recognizer drops and garbles words, it does not invent meaningful ones;
 - `score`     the similarity of the whole, after the allowed variations, reaches the threshold.
 
 `contains` judges the best-matching stretch of the transcript the same way (plus a negation
@@ -19,12 +21,19 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 
 from app.equivalence import joins, same
-from app.spoken import ordinal_value, words
+from app.spoken import heard_words, ordinal_value
 
-RULES = ("number", "negation", "order", "missing-word", "score")
+RULES = ("number", "negation", "order", "missing-word", "extra-word", "score")
 NEGATIONS = frozenset("not no never none nobody nothing nowhere neither nor without".split())
-# Words a recognizer (or a rephrasing) may drop without changing what a prompt means.
-STOP_WORDS = frozenset("a an the and of to that please just so well oh".split())
+# Words a recognizer (or a rephrasing) may drop or add without changing what a prompt means;
+# "dot", "slash" and "dash" are how an address ("acme-energy.com/pay") is read aloud, and
+# written without.
+STOP_WORDS = frozenset("a an the and of to that please just so well oh dot slash dash".split())
+# Words that may be heard without being expected: besides the stop words, prepositions,
+# possessives ("for our sales team"), intensifiers and the keypad's nouns ("press the star key"
+# is "press star") add no fact.
+NEUTRAL_EXTRAS = STOP_WORDS | frozenset("on at in by for with from into about our your my its their "
+                                        "very really truly now also currently key button sign".split())
 _ANTONYM_PREFIXES = ("un", "in", "im", "il", "ir", "dis", "non", "mis")
 _INDEL, _STOP_INDEL, _SUBSTITUTE = 1.0, 0.6, 1.0
 _MAX_RUN = 16
@@ -53,7 +62,7 @@ class Op:
 
 def judge(expected_text, heard_text, threshold, within=False):
     """Judge a transcript against one expected phrase; `within` for `contains`."""
-    expected, heard = words(expected_text), words(heard_text)
+    expected, heard = heard_words(expected_text), heard_words(heard_text)
     if not heard:
         return Judgement(False, 0.0, "missing-word", "nothing heard", "")
     if not expected:   # "...", "um": nothing that could be checked, so nothing passes
@@ -68,7 +77,7 @@ def judge(expected_text, heard_text, threshold, within=False):
     repaired = [w.text for op in ops for w in (op.expected if op.kind == "same" else op.heard)]
     similarity = round(fuzz.ratio(" ".join(kept), " ".join(repaired)) / 100, 4)
     for rule, check in ((("number", _numbers), ("negation", _negation), ("order", _order),
-                         ("missing-word", _missing))):
+                         ("missing-word", _missing), ("extra-word", _extra))):
         detail = check(expected, ops, repaired, before, heard)
         if detail:
             return Judgement(False, similarity, rule, detail, diff)
@@ -92,12 +101,16 @@ def align(expected, heard, within=False):
     heard_texts = [h.text for h in heard]
     insert = [_ins_cost(h) for h in heard]
     heard_pairs = [None, None] + [(heard_texts[j - 2], heard_texts[j - 1]) for j in range(2, m + 1)]
+    heard_rejoined = [None, None] + [_rejoined(*heard_pairs[j]) for j in range(2, m + 1)]
+    heard_rejoined_set = set(heard_rejoined)
     for j in range(1, m + 1):
         cost[0][j], back[0][j] = (0.0 if within else j * _INDEL), (0, j - 1, "ins")
     for i in range(1, n + 1):
         e = expected[i - 1]
         text, strict, delete = e.text, e.strict, _del_cost(e)
         before = (expected[i - 2].text, text) if i >= 2 else None
+        before_rejoined = _rejoined(*before) if before else None
+        rejoin_here = before_rejoined is not None and before_rejoined in heard_rejoined_set
         before_strict = strict or (i >= 2 and expected[i - 2].strict)
         free_insert = within and i == n
         above, row, moves = cost[i - 1], cost[i], back[i]
@@ -114,12 +127,23 @@ def align(expected, heard, within=False):
                 best, move = above[j - 2], (i - 1, j - 2, "join")
             if before and cost[i - 2][j - 1] < best and joins(before, (h,), before_strict):
                 best, move = cost[i - 2][j - 1], (i - 2, j - 1, "join")
+            if rejoin_here and before_rejoined == heard_rejoined[j] and cost[i - 2][j - 2] < best \
+                    and before != heard_pairs[j]:
+                best, move = cost[i - 2][j - 2], (i - 2, j - 2, "join")   # "e zpass" / "ez pass"
             if expected_runs[i] and heard_runs[j]:
                 for ei, hj in _same_digits(expected_runs[i], heard_runs[j]):
                     if cost[ei][hj] < best:
                         best, move = cost[ei][hj], (ei, hj, "join")
             row[j], moves[j] = best, move
     return _backtrace(expected, heard, back, n, m)
+
+
+def _rejoined(first, second):
+    """Two words as one string, for a word boundary heard in another place ("E-ZPass" written
+    "e zpass", heard "ez pass"); None for numbers, which the number runs compare."""
+    if first[:1].isdecimal() or second[:1].isdecimal():
+        return None
+    return first + second
 
 
 def _number_runs(sequence):
@@ -250,6 +274,12 @@ def _missing(expected, ops, repaired, before, heard):
             missing.append(op.expected[0].text)
     more = f" and {len(missing) - 4} more" if len(missing) > 4 else ""
     return f"missing: {', '.join(missing[:4])}{more}" if missing else ""
+
+
+def _extra(expected, ops, repaired, before, heard):
+    added = [w.text for op in ops if op.kind == "ins" for w in op.heard if w.text not in NEUTRAL_EXTRAS]
+    more = f" and {len(added) - 4} more" if len(added) > 4 else ""
+    return f"added: {', '.join(added[:4])}{more}" if added else ""
 
 
 # ---------------------------------------------------------------------------- diff

@@ -58,8 +58,8 @@ def read_number(words, start):
                     break
                 chunk *= value
                 return total + chunk, i + 1, True
-            if last in ("hundred", "scale") and kind == "unit" and following in _DIGIT_NAMES:
-                break   # "eight hundred five five five": digits read one by one follow
+            if last in ("hundred", "scale") and kind == "unit" and _is_digit_name(following):
+                break   # "eight hundred five five five" (or "five 5 5"): digits read one by one follow
             if last in (None, "hundred", "scale"):
                 chunk += value
                 last = kind
@@ -87,6 +87,11 @@ def read_number(words, start):
     if last is None:
         return None
     return total + chunk, i, False
+
+
+def _is_digit_name(word):
+    """A digit said alone: "five", "oh", or a recognizer's "5" between spelled words."""
+    return word in _DIGIT_NAMES or len(word) == 1 and word.isdecimal()
 
 
 def number_words(value):

@@ -7,11 +7,13 @@ expanded, numbers of any size as digits, money, percentages, times and ordinals 
 disfluencies ("um", "uh") gone. Each word also says whether it must be heard exactly (`strict`):
 numbers, days, months and proper nouns (capitalized inside a sentence, like "Acme").
 """
+import html
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from app.numbers import ORDINAL_WORDS, SCALES, is_number_word, ordinal_suffix, read_number
+from app.numbers import NUMBER_WORDS, ORDINAL_WORDS, SCALES, is_number_word, ordinal_suffix, read_number
 
 DAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday today tomorrow "
                  "yesterday weekend weekday".split())
@@ -23,6 +25,31 @@ DISFLUENCIES = frozenset("um umm uh uhh uhm er erm ah hmm mm mhm".split())
 # A tag, its quoted attribute values read whole: XML allows ">" (and templating tools leave
 # "<<name>>") inside quotes, and the tag ends only at a ">" outside them.
 _TAG = re.compile(r"""<[^\s<>"'](?:"[^"]*"|'[^']*'|[^>"'])*>""")
+# The digit words of the Spanish line nearly every US IVR has ("para español, oprima nueve"): a
+# Spanish recognizer writes them as digits, an English one as the word.
+_SPANISH_DIGITS = {word: str(value) for value, word in enumerate(
+    "cero uno dos tres cuatro cinco seis siete ocho nueve diez".split())}
+
+# A web or e-mail address ("www.acme-energy.com/pay"): its dots, dashes and slashes are read
+# aloud ("acme dash energy dot com slash pay"); recognizers write them either way.
+_ADDRESS = re.compile(r"\b(?:[a-z0-9][a-z0-9-]*\.)+[a-z]{2,}\b(?:/[\w\-./]*\w)?", re.I)
+_ADDRESS_MARKS = str.maketrans({".": " dot ", "-": " dash ", "/": " slash "})
+# What text-to-speech says for marks and Latin abbreviations a transcript writes out.
+# Each is (a character the text must hold for the pattern to apply, pattern, as said).
+_READ_ALOUD = [(".", _ADDRESS, lambda found: found.group(0).translate(_ADDRESS_MARKS)),
+               # the number sign before a number is said "number": "caller #3", "Account No. 3"
+               ("#", re.compile(r"#\s?(?=\d)"), " number "),
+               (".", re.compile(r"\bno\.\s?(?=\d)", re.I), " number "),
+               ("", re.compile(r"\bforward\s+slash\b", re.I), "slash"),
+               (".", re.compile(r"\be\.\s?g\.", re.I), " for example "),
+               (".", re.compile(r"\bi\.\s?e\.", re.I), " that is "),
+               (".", re.compile(r"\betc\.", re.I), " et cetera "), (".", re.compile(r"\bvs\.", re.I), " versus "),
+               ("°", re.compile(r"\s?°\s?F\b"), " degrees fahrenheit "),
+               ("°", re.compile(r"\s?°\s?C\b"), " degrees celsius "), ("°", re.compile(r"\s?°"), " degrees "),
+               # a code's letters and digits, said one after the other: "MK72" is "m k 7 2"
+               ("", re.compile(r"(?<=[^\W\d_])(?=\d)"), " ")]
+# SSML's <sub alias="Social Security number">SSN</sub>: text-to-speech says the alias.
+_SUB_ALIAS = re.compile(r"""<sub\b[^>]*?\balias\s*=\s*(["'])(.*?)\1[^>]*>.*?</sub\s*>""", re.I | re.S)
 # "9-5", "2–3 days": a range, said "to"; longer chains ("1-800-555-0199") are digit groups.
 RANGE = re.compile(r"(?<![\d\-\u2013])(\d{1,2}(?:\s?[ap]\.?m\.?)?)\s?[\-\u2013]\s?(\d{1,2})(?![\d\-\u2013])", re.I)
 _NUMBER = re.compile(r"^\d+(?:\.\d+)?(?:st|nd|rd|th)?$")
@@ -42,7 +69,10 @@ _SYMBOLS = [  # (pattern, replacement), applied in order to the written text
     (re.compile(r"#"), " pound "),
     (re.compile(r"\*"), " star "),
     (re.compile(r"@"), " at "),
+    (re.compile(r"\+"), " plus "),   # "+1 415...", as text-to-speech reads it
     (re.compile(r"(?<=\w)[-/](?=\w)"), " "),
+    # "non-refundable", "non refundable", "nonrefundable": "non" is a prefix, never a word
+    (re.compile(r"\b(non)\s+(?=[^\W\d_])", re.I), r"\1"),
 ]
 _NOT_WORD = re.compile(r"(?<!\d)\.|\.(?!\d)|[^\w\s'.]|_")
 _SENTENCE_END = re.compile(r"[.!?:;]['\")\]]*$")
@@ -74,8 +104,19 @@ class Word:
 
 
 def strip_markup(text):
-    """Text as spoken: SSML/XML tags removed, white space collapsed."""
-    return " ".join(_TAG.sub(" ", text or "").split())
+    """Text as spoken: SSML/XML tags removed, character entities decoded ("AT&amp;T" is said
+    "AT&T"), white space collapsed."""
+    text = text or ""
+    if "<" in text:
+        text = _TAG.sub(" ", _SUB_ALIAS.sub(r" \2 ", text))
+    return " ".join((html.unescape(text) if "&" in text else text).split())
+
+
+def _without_accents(text):
+    """"español" -> "espanol": an English recognizer writes foreign words without accents."""
+    if text.isascii():
+        return text
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 def normalize(text):
@@ -86,7 +127,7 @@ def normalize(text):
 @lru_cache(maxsize=4096)
 def words(text):
     """The comparable words of `text` (a tuple of `Word`)."""
-    text = strip_markup(text)
+    text = _without_accents(strip_markup(text))
     for pattern, replacement in _SYMBOLS:
         text = pattern.sub(replacement, text)
     shouting = text.upper() == text
@@ -104,6 +145,22 @@ def words(text):
     return tuple(_spoken_numbers(flat))
 
 
+@lru_cache(maxsize=4096)
+def heard_words(text):
+    """The words of `text` as a transcript may render them, for judging one against another.
+
+    `words`, with an address's marks read out ("acme.com/pay" -> "acme dot com slash pay"),
+    "e.g." and "°F" as said ("for example", "degrees fahrenheit"), a code's letters apart from
+    its digits ("mk72" -> "mk 72") and letters read one by one as one word ("a t m" -> "atm").
+    Kept out of `words`, which other readers (Lex slot values, `regex`, `exact`) take as written.
+    """
+    text = strip_markup(text)
+    for mark, pattern, said in _READ_ALOUD:
+        if mark in text:
+            text = pattern.sub(said, text)
+    return tuple(_spelled_letters(words(text)))
+
+
 def _expand(piece):
     """A contraction as its words: "can't" -> "can not", "it's" -> "it is"."""
     if piece in _IRREGULAR:
@@ -119,6 +176,24 @@ def _expand(piece):
     return piece
 
 
+def _spelled_letters(flat):
+    """Letters read one by one as one word: "a t m" -> "atm", "x y z" -> "xyz", "i d" -> "id".
+    A recognizer writes a spelled code or acronym either way; the letters are a fact, so strict."""
+    out, run = [], []
+    for word in list(flat) + [None]:
+        if word is not None and len(word.text) == 1 and word.text.isalpha():
+            run.append(word)
+            continue
+        if len(run) >= 2:
+            out.append(Word("".join(w.text for w in run), True))
+        else:
+            out.extend(run)
+        run = []
+        if word is not None:
+            out.append(word)
+    return out
+
+
 def _spoken_numbers(flat):
     """Number words as digits, then one form for decimals, money, clock times and ordinals."""
     return _spoken_units(_as_digits(flat))
@@ -131,13 +206,21 @@ def _as_digits(flat):
     while i < len(flat):
         prev = texts[i - 1] if i else ""
         following = texts[i + 1] if i + 1 < len(texts) else ""
-        if _starts_number(texts, i, prev, following):
+        if prev == "point" and texts[i] in _DIGIT_WORDS:   # decimals are read digit by digit:
+            out.append(Word(str(NUMBER_WORDS[texts[i]]), True))   # "point five million" is .5 M
+            i += 1
+        elif _starts_number(texts, i, prev, following):
             value, i, ordinal = read_number(texts, i)
+            if not ordinal:
+                value, i = _and_digits(value, texts, i)
             out.append(Word(f"{value}{ordinal_suffix(value) if ordinal else ''}", True))
         elif _NUMBER.match(texts[i]):
             value, i = _digits_with_scale(texts, i)
             out.append(Word(value, True))
-        elif texts[i] == "oh" and out and out[-1].is_number and (_is_digit(following)):
+        elif texts[i] in _SPANISH_DIGITS:
+            out.append(Word(_SPANISH_DIGITS[texts[i]], True))
+            i += 1
+        elif texts[i] == "oh" and _is_zero(texts, i, out):
             out.append(Word("0", True))
             i += 1
         else:
@@ -159,7 +242,8 @@ def _spoken_units(flat):
                 i += 2
                 while i < len(texts) and texts[i].isdecimal() and len(texts[i]) == 1:
                     digits, i = digits + texts[i], i + 1
-                out[-1] = Word(f"{out[-1].text}.{digits}", True)
+                out[-1] = Word(_scaled(f"{out[-1].text}.{digits}", texts, i), True)
+                i += i < len(texts) and texts[i] in SCALES
                 continue
             if text in ("p", "a") and following == "m":
                 out.append(Word(text + "m"))
@@ -187,6 +271,14 @@ def _spoken_units(flat):
     return [Word(_plain_decimal(w.text), True) if w.is_number else w for w in out]
 
 
+def _scaled(decimal, texts, i):
+    """"1.5" before "million" is 1500000 ("one point five million")."""
+    if i < len(texts) and texts[i] in SCALES:
+        value = float(decimal) * SCALES[texts[i]]
+        return str(int(value)) if value.is_integer() else str(value)
+    return decimal
+
+
 def _starts_number(texts, i, prev, following):
     text = texts[i]
     if text == "a":
@@ -196,6 +288,33 @@ def _starts_number(texts, i, prev, following):
     if text == "second" and not (prev == "the" or prev in MONTHS or following in MONTHS or following == "of"):
         return False
     return True
+
+
+def _and_digits(value, texts, i):
+    """"a hundred and 1", "two thousand and 5": a recognizer that wrote the end of a spelled
+    number in digits. The digits join the number only where English would have gone on."""
+    if i + 1 < len(texts) and texts[i] == "and" and texts[i + 1].isdecimal() and value:
+        rest = int(texts[i + 1])
+        for scale in (1000, 100):
+            if value % scale == 0 and rest < scale and (scale == 100 or value % 100 == 0):
+                return value + rest, i + 2
+    return value, i
+
+
+def _is_zero(texts, i, out):
+    """"oh" said for zero: after a number and before a digit ("nineteen oh five"), or anywhere
+    in a run of three or more digits read one by one ("oh oh seven", "nine oh two one oh")."""
+    following = texts[i + 1] if i + 1 < len(texts) else ""
+    if out and out[-1].is_number and _is_digit(following):
+        return True
+    start = i
+    while start > 0 and (_is_digit(texts[start - 1]) or texts[start - 1] == "oh"):
+        start -= 1
+    end = i + 1
+    while end < len(texts) and (_is_digit(texts[end]) or texts[end] == "oh"):
+        end += 1
+    run = texts[start:end]
+    return len(run) >= 3 and any(text != "oh" for text in run)
 
 
 def _is_digit(text):
@@ -225,4 +344,4 @@ def ordinal_value(text):
     return re.sub(r"(st|nd|rd|th)$", "", text)
 
 
-__all__ = ["Word", "words", "normalize", "strip_markup", "ordinal_value", "ORDINAL_WORDS"]
+__all__ = ["Word", "words", "heard_words", "normalize", "strip_markup", "ordinal_value", "ORDINAL_WORDS"]

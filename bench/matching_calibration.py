@@ -1,11 +1,12 @@
 """The matching calibration: how often the default matching gets a verdict wrong.
 
-Plays every pair of tests/fixtures/calibration_corpus.json through the realistic recognizer at
+Plays every pair of tests/fixtures/calibration_corpus.json (or `--corpus FILE`, such as the
+held-out tests/fixtures/calibration_heldout.json) through the realistic recognizer at
 seeds 0-19 and prints the confusion matrix (false passes: a regression the matching let
 through; false failures: a rephrasing it rejected), the rules that caught the regressions, and
 any wrong verdicts. The goal is zero of each.
 
-    python bench/matching_calibration.py [--seeds 20]
+    python bench/matching_calibration.py [--seeds 20] [--corpus FILE] [--all]
 """
 import argparse
 import sys
@@ -15,14 +16,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.calibration import load_pairs, verdicts  # noqa: E402
+from tests.calibration import CORPUS, load_pairs, verdicts  # noqa: E402
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--corpus", type=Path, default=CORPUS,
+                        help="a corpus file in the calibration format (default: %(default)s)")
+    parser.add_argument("--all", action="store_true", help="print every wrong verdict, not the first 20")
     args = parser.parse_args()
-    pairs = load_pairs()
+    pairs = load_pairs(args.corpus)
     started = time.perf_counter()
     counts, rules, wrong = Counter(), Counter(), []
     for pair in pairs:
@@ -44,7 +48,8 @@ def main():
     print(f"false passes: {counts[('regression', True)]}   false failures: {counts[('rephrasing', False)]}")
     print("rules that caught the regressions (seed 0): "
           + ", ".join(f"{rule} {n}" for rule, n in rules.most_common()))
-    for pair, seed, heard, result in wrong[:20]:
+    print(f"corpus: {args.corpus}")
+    for pair, seed, heard, result in (wrong if args.all else wrong[:20]):
         print(f"WRONG seed {seed}: {pair} -> heard {heard!r}: {result.rule or 'passed'} {result.diff}")
     return 1 if wrong else 0
 

@@ -1,9 +1,11 @@
-"""The calibration corpus (tests/fixtures/calibration_corpus.json) and how each pair is judged.
+"""The calibration corpora (tests/fixtures/calibration_corpus.json and the held-out
+calibration_heldout.json) and how each pair is judged.
 
 A pair is what a suite expects and what the IVR actually says. The IVR's words go through the
 realistic recognizer at a seed, as in an offline run, and the default matching (fuzzy, or the
 pair's `match`, no threshold) judges the transcript. Regressions must fail and rephrasings must
-pass at every seed. Shared by tests/test_calibration.py and bench/matching_calibration.py.
+pass at every seed. Shared by tests/test_calibration.py, tests/test_calibration_heldout.py and
+bench/matching_calibration.py.
 """
 import json
 from dataclasses import dataclass
@@ -13,6 +15,9 @@ from app.matching import match
 from app.simulator.recognizer import Recognizer
 
 CORPUS = Path(__file__).parent / "fixtures" / "calibration_corpus.json"
+# Written apart from CORPUS, before reading the matching's special cases: a check against
+# fitting the rules to the corpus they were calibrated on.
+HELDOUT = Path(__file__).parent / "fixtures" / "calibration_heldout.json"
 SEEDS = range(20)
 
 

@@ -11,6 +11,8 @@ from app.numbers import number_words, read_number
     ("one million two hundred thousand", 1_200_000, 5, False),
     ("one two three", 1, 1, False),                # digits read one by one
     ("eight hundred five five five", 800, 2, False),
+    ("eight hundred five 5 5", 800, 2, False),      # a recognizer mixing words and digits
+    ("eight hundred five dollars", 805, 3, False),
     ("twenty first", 21, 2, True),
     ("three hundred and first", 301, 4, True),
     ("zero zero", 0, 1, False),
