@@ -186,6 +186,7 @@ class ResultStore:
         self.flush_on_finish = flush_on_finish
         self.failure = None                 # the last StorageError, until a write succeeds
         self.interrupted = 0                # runs of dead processes this store closed
+        self.stored_elsewhere = 0           # this command's runs its worker processes stored
         self._runs = {}                     # unique_id -> _Run: not final, or not in the file yet
         self._filed = {}                    # unique_id -> (doc id, offset, length) of the others
         self._lock = threading.Lock()
@@ -193,6 +194,7 @@ class ResultStore:
         self._merge_lock = threading.Lock()
         self._dirty = False
         self._stopped = False
+        self._refuse_late = False
         self._not_durable = []              # (run, version) of final saves not fsync'd yet
         self._remove_stale_temp_files()
         try:
@@ -223,6 +225,8 @@ class ResultStore:
         text = _encode(document)
         status = document.get("status")
         with self._lock:
+            if self._refuse_late and _late_flush:
+                raise StorageError(f"cannot write {self.path}: this process is stopping")
             run = self._runs.get(run_id)
             if run is None:
                 run = self._runs[run_id] = _Run()
@@ -301,17 +305,19 @@ class ResultStore:
         self._merge(lambda run: False, now or now_iso())
         return self.interrupted - before
 
-    def close(self):
+    def close(self, late_saves=True):
         """Stop the writer, mark this process's open runs interrupted and append everything.
         A storage failure is kept in `failure` (not raised): the journal stays for the next
-        process to take over."""
+        process to take over. A save after this is written at once (a request in flight at
+        shutdown), or with `late_saves=False` refused (StorageError): for a process that stops
+        while another of its threads still plays calls, so that no run it starts stays open."""
         if self.journal is None and not self._runs:            # a reader: nothing to write
             self._stopped = True
             _open_stores.discard(self)
             return
         if not self._stopped:
             with self._lock:
-                self._stopped = True
+                self._stopped, self._refuse_late = True, not late_saves
                 self._changed.notify_all()
             if self._writer is not None:
                 self._writer.join(timeout=10)
@@ -343,11 +349,13 @@ class ResultStore:
     # ------------------------------------------------------------------ what a command reports
 
     def counts(self):
-        """(runs of this process on disk, runs of this process): what a command says it kept."""
+        """(runs of this command on disk, runs of this command): what a command says it kept.
+        Its workers' runs count once they came back (stored durably, app/parallel.py)."""
         with self._lock:
             kept = sum(1 for run in self._runs.values()
                        if run.stored >= run.version or run.durable >= run.version)
-            return kept + len(self._filed), len(self._runs) + len(self._filed)
+            done = len(self._filed) + self.stored_elsewhere
+            return kept + done, len(self._runs) + done
 
     def health(self):
         """None when the last write succeeded, else the StorageError's message."""

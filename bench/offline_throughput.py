@@ -88,6 +88,7 @@ def child(mix, calls, workers, wire, profile):
         statuses[summary["status"]] = statuses.get(summary["status"], 0) + 1
     figures = {"mix": mix, "calls": calls, "workers": workers, "wire": wire, "wall": wall,
                "cpu": cpu + children.ru_utime + children.ru_stime, "statuses": statuses,
+               "parent_cpu": cpu, "workers_cpu": children.ru_utime + children.ru_stime,
                "call_seconds": sum(s.get("virtualSeconds") or 0 for s in result.summaries),
                "peak_mb": peak_rss_mb_of("self") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                "worker_peak_mb": children.ru_maxrss / 1024, "db_mb": db_bytes / 1e6}
@@ -114,7 +115,10 @@ def measure(mix, calls, workers, wire=False, profile=False):
 def row(r, one=None):
     rate = r["calls"] / r["wall"]
     scaling = f"  {rate / (one['calls'] / one['wall']):.2f}x one worker" if one else ""
-    worker = f", largest worker {r['worker_peak_mb']:.0f} MB" if r["workers"] > 1 else ""
+    worker = ""
+    if r["workers"] > 1:
+        worker = (f", largest worker {r['worker_peak_mb']:.0f} MB; CPU ms per call: parent "
+                  f"{1000 * r['parent_cpu'] / r['calls']:.2f}, workers {1000 * r['workers_cpu'] / r['calls']:.2f}")
     return (f"  {r['mix']:<6} {'wire' if r['wire'] else 'fast'}  workers {r['workers']}:  "
             f"{rate:6.0f} calls/s{scaling}   {r['calls'] / r['cpu']:6.0f} calls per CPU-second   "
             f"{r['call_seconds'] / r['wall']:7.0f} simulated s per wall s   peak {r['peak_mb']:.0f} MB"
