@@ -25,6 +25,7 @@ import os
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import wait as wait_for
 from multiprocessing.connection import wait
 from multiprocessing.util import Finalize
 
@@ -35,6 +36,7 @@ from app.runner import OfflineResult, OfflineRunner, summarize, with_noise_keys
 
 MIN_JOBS_PER_WORKER = 500    # below this many calls per worker, starting one costs more than it saves
 MAX_CHUNK_JOBS = 100         # jobs per task: small enough to balance, large enough to be cheap to send
+MIN_CHUNK_JOBS = 10          # the last chunks: a journal fsync and a hand-over each
 CHUNKS_PER_WORKER = 8        # at least this many chunks each, so the last ones balance the end
 IN_FLIGHT = 3                # chunks queued per worker: one playing, the next ones sent ahead
 
@@ -54,15 +56,17 @@ def run_parallel(runner, jobs, min_jobs_per_worker=MIN_JOBS_PER_WORKER):
     result = OfflineResult(store=runner.store, coverage=runner.coverage)
     reporter = runner.reporter
     display = None if reporter is None else {"quiet": reporter.quiet, "verbose": reporter.verbose}
-    size = max(1, min(MAX_CHUNK_JOBS, len(items) // (workers * CHUNKS_PER_WORKER)))
-    chunks = [items[i:i + size] for i in range(0, len(items), size)]
+    chunks = _chunked(items, workers)
     pool = ProcessPoolExecutor(workers - 1, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_start_worker,
                                initargs=(runner.options, display, str(runner.store.path)))
+    result.calls_here = 0                   # how many this process played (for bench/)
     try:   # a worker that dies raises BrokenProcessPool here instead of hanging the run
         for finished, coverage, span, here in _chunks_played(runner, pool, workers - 1, chunks):
             result.virtual_seconds += span
-            if not here:
+            if here:
+                result.calls_here += len(finished)
+            else:
                 runner.store.stored_elsewhere += len(finished)
             _merge_coverage(runner, [items[index][1] for index, *_ in finished], coverage)
             for _index, run_id, summary, lines in finished:
@@ -76,24 +80,54 @@ def run_parallel(runner, jobs, min_jobs_per_worker=MIN_JOBS_PER_WORKER):
     return result
 
 
+def _chunked(items, workers):
+    """Consecutive chunks, smaller towards the end (each about what is left over
+    `workers * CHUNKS_PER_WORKER`, between MIN_ and MAX_CHUNK_JOBS): large ones cost less to
+    hand over, and small last ones let every process finish at about the same time."""
+    chunks, start = [], 0
+    while start < len(items):
+        left = len(items) - start
+        size = max(MIN_CHUNK_JOBS, min(MAX_CHUNK_JOBS, left // (workers * CHUNKS_PER_WORKER)))
+        chunks.append(items[start:start + size])
+        start += size
+    return chunks
+
+
 def _chunks_played(runner, pool, pool_size, chunks):
     """Each chunk's (finished, coverage, span, played here), in chunk order. The pool is kept
     `IN_FLIGHT` chunks per worker ahead; between two of them this process plays the next chunk
-    itself, so its core works while the workers start (a second or so) and none idles."""
+    itself, so its core works while the workers start (a second or so) and none idles. Once
+    every chunk is handed out, it takes back the last ones no worker has started yet."""
     submitted, ready, emitted, following = {}, {}, 0, 0
     while emitted < len(chunks):
         while len(submitted) < pool_size * IN_FLIGHT and following < len(chunks):
             submitted[following] = pool.submit(_play_chunk, chunks[following])
             following += 1
-        if following < len(chunks) and not (emitted in submitted and submitted[emitted].done()):
-            ready[following] = (*_play(runner, chunks[following]), True)
-            following += 1
-        while emitted in ready or (emitted in submitted and
-                                   (following >= len(chunks) or submitted[emitted].done())):
-            if emitted in submitted:
+        head = submitted.get(emitted)
+        if head is None or not head.done():
+            index = following if following < len(chunks) else _take_back(submitted)
+            if index is not None:
+                ready[index] = (*_play(runner, chunks[index]), True)
+                following = max(following, index + 1)
+            elif head is not None:
+                wait_for([head])            # nothing left to play here: the next one is a worker's
+        while True:
+            if emitted in submitted and submitted[emitted].done():
                 ready[emitted] = (*submitted.pop(emitted).result(), False)
+            if emitted not in ready:
+                break
             yield ready.pop(emitted)
             emitted += 1
+
+
+def _take_back(submitted):
+    """The last submitted chunk no worker has started (cancelled, so this process plays it),
+    or None."""
+    for index in sorted(submitted, reverse=True):
+        if submitted[index].cancel():
+            del submitted[index]
+            return index
+    return None
 
 
 def _merge_coverage(runner, jobs, coverage):

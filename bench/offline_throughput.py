@@ -89,6 +89,7 @@ def child(mix, calls, workers, wire, profile):
     figures = {"mix": mix, "calls": calls, "workers": workers, "wire": wire, "wall": wall,
                "cpu": cpu + children.ru_utime + children.ru_stime, "statuses": statuses,
                "parent_cpu": cpu, "workers_cpu": children.ru_utime + children.ru_stime,
+               "calls_here": getattr(result, "calls_here", calls),
                "call_seconds": sum(s.get("virtualSeconds") or 0 for s in result.summaries),
                "peak_mb": peak_rss_mb_of("self") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                "worker_peak_mb": children.ru_maxrss / 1024, "db_mb": db_bytes / 1e6}
