@@ -22,6 +22,7 @@ so a run stays in this process until it has `min_jobs_per_worker` calls for each
 """
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -146,6 +147,9 @@ def _merge_coverage(runner, jobs, coverage):
 def _start_worker(options, display, path):
     global _worker, _worker_failure
     from app.store import ResultStore
+    # Ctrl-C reaches the whole process group: the parent stops the run, and a worker finishes
+    # the chunks it was handed and exits when the pool shuts down (no traceback from here).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     reporter = None
     if display is not None:
         reporter = ConsoleReporter(color=False, echo=lambda *_args: None, **display)

@@ -406,7 +406,7 @@ class ResultStore:
             records = self.file.find_many(run_ids)
         found = {}
         for run_id, record in records.items():
-            document = self._read_filed(run_id, (record["id"], record["at"], record["len"]))
+            document = self._read_record(run_id, record)
             if document is None:
                 return self._reindexed(run_ids)
             found[run_id] = document
@@ -420,17 +420,17 @@ class ResultStore:
             return {}
         records = self.file.find_many(run_ids)
         return {run_id: document for run_id, record in records.items()
-                if (document := self._read_filed(run_id, (record["id"], record["at"], record["len"])))}
+                if (document := self._read_record(run_id, record))}
 
     def _read_filed(self, run_id, filed):
         """A run this process appended, read where it put it; None if db.json has changed under
         it (someone rewrote the file: then the index says where it is now)."""
         _doc_id, at, length = filed
-        try:
-            document = self.file.read_at(at, length)
-        except (OSError, ValueError, RecursionError):
-            return None
-        return document if isinstance(document, dict) and document.get("unique_id") == run_id else None
+        return _checked(run_id, lambda: self.file.read_at(at, length))
+
+    def _read_record(self, run_id, record):
+        """The run an index record points at; None if the index no longer matches db.json."""
+        return _checked(run_id, lambda: self.file.read(record))
 
     def runs(self, last=None, status=None):
         """Runs newest first (by start time), optionally only those with `status`."""
@@ -624,6 +624,15 @@ class ResultStore:
                     leftover.unlink()
             except OSError:
                 pass
+
+
+def _checked(run_id, read):
+    """read(), if it gives run `run_id`'s document; None if it fails or gives anything else."""
+    try:
+        document = read()
+    except (OSError, ValueError, RecursionError):
+        return None
+    return document if isinstance(document, dict) and document.get("unique_id") == run_id else None
 
 
 def _committed(batch, intent, index_at):
