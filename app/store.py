@@ -4,8 +4,9 @@ Many processes (`run`, `serve`, the pytest plugin) may share one `results/db.jso
 
 - its own runs in memory (the run's JSON text and summary) until they are final and appended to
   the shared file: `save()` costs O(size of the run), whatever the history. A run appended final
-  leaves memory; only where its JSON is in db.json stays (`_filed`: doc id, offset, length), so
-  a command's memory does not grow with its number of runs and reading one back is one `read`;
+  leaves memory; only where its JSON is in db.json stays (`_filed`: offset and length in one
+  int, about 50 bytes a run), so a command's memory does not grow with its number of runs and
+  reading one back is one `read`;
 - its own journal, `db.json.journal/<pid>-<token>.jsonl`, one line per save, held under an
   exclusive `flock` for the life of the process. Every save is written there before `save()`
   returns (so it survives a SIGKILL); a save that moves a run to a final status is also fsync'd
@@ -48,6 +49,8 @@ INTERRUPTED_REASON = "server stopped during the run"
 STALE_TEMP_SECONDS = 60
 RETRY_SECONDS = 1.0
 JOURNAL_ROTATE_BYTES = 64 * 1024 * 1024   # a long-running serve starts a fresh journal past this
+PLACE_BITS = 40                           # a run's place in db.json: offset << 40 | length
+PLACE_MASK = (1 << PLACE_BITS) - 1
 _open_stores = weakref.WeakSet()
 
 
@@ -188,7 +191,7 @@ class ResultStore:
         self.interrupted = 0                # runs of dead processes this store closed
         self.stored_elsewhere = 0           # this command's runs its worker processes stored
         self._runs = {}                     # unique_id -> _Run: not final, or not in the file yet
-        self._filed = {}                    # unique_id -> (doc id, offset, length) of the others
+        self._filed = {}                    # unique_id -> offset << PLACE_BITS | length, the others
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._merge_lock = threading.Lock()
@@ -231,10 +234,11 @@ class ResultStore:
             if run is None:
                 run = self._runs[run_id] = _Run()
                 before = None
-                filed = self._filed.pop(run_id, None)
-                if filed is not None:       # saved again after it left memory: same doc id
-                    run.doc_id = filed[0]
-                    self._journal_ids({run_id: run.doc_id})
+                if self._filed.pop(run_id, None) is not None:   # saved again after it left
+                    record = self.file.find(run_id)                # memory: the same doc id
+                    run.doc_id = record["id"] if record else None
+                    if run.doc_id:
+                        self._journal_ids({run_id: run.doc_id})
             else:
                 before = run.summary.get("status")
             run.text, run.summary, run.changed_at = text, summary_of(document), time.monotonic()
@@ -374,7 +378,7 @@ class ResultStore:
             filed = self._filed.get(run_id)
         if text is not None:
             return json.loads(text)
-        document = self._read_filed(run_id, filed) if filed else None
+        document = self._read_filed(run_id, filed) if filed is not None else None
         if document is not None:
             return document
         return self._from_index([run_id]).get(run_id)
@@ -425,8 +429,7 @@ class ResultStore:
     def _read_filed(self, run_id, filed):
         """A run this process appended, read where it put it; None if db.json has changed under
         it (someone rewrote the file: then the index says where it is now)."""
-        _doc_id, at, length = filed
-        return _checked(run_id, lambda: self.file.read_at(at, length))
+        return _checked(run_id, lambda: self.file.read_at(filed >> PLACE_BITS, filed & PLACE_MASK))
 
     def _read_record(self, run_id, record):
         """The run an index record points at; None if the index no longer matches db.json."""
@@ -520,7 +523,7 @@ class ResultStore:
                 if run.stored >= run.version and run.summary.get("status") not in UNFINISHED \
                         and self._runs.get(run_id) is run:
                     del self._runs[run_id]          # final and in the file: it leaves memory
-                    self._filed[run_id] = (run.doc_id, at, length)
+                    self._filed[run_id] = at << PLACE_BITS | length
 
     def _take_over_dead_journals(self, batch, now):
         try:
