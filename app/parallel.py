@@ -1,15 +1,19 @@
-"""Offline calls on every core: suites spread over worker processes, merged back in suite order.
+"""Offline calls on every core: suites spread over processes, merged back in suite order.
 
-Each worker (started with "spawn", so it inherits none of the parent's threads, such as the
-store's writer, or open files) plays chunks of consecutive jobs on its own OfflineRunner and
-virtual clock, and stores its runs itself in the same results file, through a ResultStore of
-its own (its own journal, appending under the file's lock like any other writer; see
-app/store.py). A chunk comes back once its runs are durable (one journal fsync for the chunk),
-as each run's summary, console lines and the chunk's flow coverage: a few hundred bytes a run
-instead of its whole document, and the parent does no JSON. The parent reports and counts them
-in suite order, so the output and the verdicts are those of one process and every run is in the
-one results file: calls are independent of each other, and each call's recognition noise is
-keyed by its suite's file and run number, which the parent computes exactly as one process does.
+`--workers N` plays the jobs in N processes: this one and N - 1 workers (started with "spawn",
+so they inherit none of this process's threads, such as the store's writer, or open files).
+The jobs are cut into chunks of consecutive jobs; each worker plays the chunks it is handed on
+its own OfflineRunner and virtual clock, and between two hand-overs this process plays the next
+chunk itself (so its core is busy while the workers start, and the parent's own work, printing,
+costs no core of its own). Every process stores its runs itself in the same results file,
+through a ResultStore of its own (its own journal, appending under the file's lock like any
+other writer; see app/store.py). A chunk is done once its runs are durable (one journal fsync
+for the chunk); a worker's comes back as each run's summary and console lines and the chunk's
+flow coverage: a few hundred bytes a run instead of its whole document. This process reports
+and counts the chunks in suite order, so the output and the verdicts are those of one process
+and every run is in the one results file: calls are independent of each other, and each call's
+recognition noise is keyed by its suite's content and run number, which this process computes
+exactly as one process does.
 
 A worker's runs follow the store's rules: a run is stored queued when its call starts and final
 when it ends. A worker whose parent dies (even by SIGKILL) notices, marks the runs in its hands
@@ -95,13 +99,14 @@ def _chunked(items, workers):
 
 
 def _chunks_played(runner, pool, pool_size, chunks):
-    """Each chunk's (finished, coverage, span, played here), in chunk order. The pool is kept
-    `IN_FLIGHT` chunks per worker ahead; between two of them this process plays the next chunk
+    """Each chunk's (finished, coverage, span, played here), in chunk order. Each worker is kept
+    `IN_FLIGHT` chunks not yet done; between two hand-overs this process plays the next chunk
     itself, so its core works while the workers start (a second or so) and none idles. Once
     every chunk is handed out, it takes back the last ones no worker has started yet."""
     submitted, ready, emitted, following = {}, {}, 0, 0
     while emitted < len(chunks):
-        while len(submitted) < pool_size * IN_FLIGHT and following < len(chunks):
+        while following < len(chunks) and \
+                sum(not future.done() for future in submitted.values()) < pool_size * IN_FLIGHT:
             submitted[following] = pool.submit(_play_chunk, chunks[following])
             following += 1
         head = submitted.get(emitted)
