@@ -56,7 +56,9 @@ def main():
                   f"({cpu_ms(one, 'cpu'):.2f} ms CPU/call);  {args.workers} workers {rate(many):5.0f} "
                   f"calls/s = {ratios[-1]:.2f}x;  CPU ms/call: parent {cpu_ms(many, 'parent_cpu'):.2f} "
                   f"(played {here / calls:.0%}), workers {cpu_ms(many, 'workers_cpu'):.2f}, total "
-                  f"{cpu_ms(many, 'cpu'):.2f}; CPU-bound estimate on free cores {estimates[-1]:.2f}x  "
+                  f"{cpu_ms(many, 'cpu'):.2f}; CPU-bound estimate on free cores {estimates[-1]:.2f}x = "
+                  f"{one['cpu'] / many['cpu']:.2f} (1 worker's CPU over all {args.workers}') x "
+                  f"{many['cpu'] / busiest:.2f} (all's over the busiest's)  "
                   f"{many['statuses']}", flush=True)
         medians[calls] = statistics.median(ratios), statistics.median(estimates)
     print("median scaling (wall; CPU-bound estimate): " +
