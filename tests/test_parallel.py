@@ -119,7 +119,7 @@ from app.store import open_store
 from app.suite import load_suites
 from app.targets import resolve_target
 suites, _ = load_suites(["testSuite"])
-jobs = [Job(s, resolve_target(suite_target=s.target)) for s in suites] * 1000
+jobs = [Job(s, resolve_target(suite_target=s.target)) for s in suites] * 4000   # never done in time
 reporter = ConsoleReporter(echo=lambda text, style=None: print(text, flush=True), color=False, quiet=True)
 runner = OfflineRunner(open_store(sys.argv[2]), reporter=reporter, concurrency=10, workers=2)
 run_parallel(runner, jobs, min_jobs_per_worker=1)
@@ -165,7 +165,8 @@ def test_a_killed_parent_loses_no_reported_run_and_its_workers_store_theirs_and_
     survivor.close()
     table = json.loads(path.read_text())["_default"].values()
     statuses = [d["status"] for d in table]
-    assert set(statuses) <= {"complete", "interrupted"} and "interrupted" in statuses
+    assert set(statuses) <= {"complete", "interrupted"} and "interrupted" in statuses, \
+        (len(statuses), len(printed))
     passed = sum(line.startswith("PASS ") for line in printed)
     assert passed >= 290 and statuses.count("complete") >= passed
     assert list((tmp_path / "db.json.journal").iterdir()) == []
