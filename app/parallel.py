@@ -104,11 +104,16 @@ def _chunks_played(runner, pool, pool_size, chunks):
     itself, so its core works while the workers start (a second or so) and none idles. Once
     every chunk is handed out, it takes back the last ones no worker has started yet."""
     submitted, ready, emitted, following = {}, {}, 0, 0
-    while emitted < len(chunks):
+
+    def hand_out():
+        """Top each worker up to IN_FLIGHT chunks not yet done."""
+        nonlocal following
         while following < len(chunks) and \
                 sum(not future.done() for future in submitted.values()) < pool_size * IN_FLIGHT:
             submitted[following] = pool.submit(_play_chunk, chunks[following])
             following += 1
+    while emitted < len(chunks):
+        hand_out()
         head = submitted.get(emitted)
         if head is None or not head.done():
             index = following if following < len(chunks) else _take_back(submitted)
@@ -122,8 +127,9 @@ def _chunks_played(runner, pool, pool_size, chunks):
                 ready[emitted] = (*submitted.pop(emitted).result(), False)
             if emitted not in ready:
                 break
-            yield ready.pop(emitted)
+            yield ready.pop(emitted)        # printed meanwhile: keep the workers busy
             emitted += 1
+            hand_out()
 
 
 def _take_back(submitted):
