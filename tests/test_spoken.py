@@ -27,3 +27,11 @@ def test_strict_words_are_numbers_days_months_and_names():
     strict = {w.text for w in words("Thank you for calling Acme Bank on Monday, March 3. I will help.") if w.strict}
     assert strict == {"acme", "bank", "monday", "march", "3"}
     assert [w.text for w in words("PRESS ONE FOR SALES") if w.strict] == ["1"]   # all capitals: no names
+
+
+def test_a_scale_ordinal_alone_is_a_word_not_a_number():
+    """Found by test_lex's hypothesis test: "millionth" alone made normalize() raise."""
+    from app.spoken import normalize
+    assert normalize("MILLIONTH") == "millionth"
+    assert normalize("the hundredth time") == "the hundredth time"
+    assert normalize("the one millionth caller") == "the 1000000th caller"
