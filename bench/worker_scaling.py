@@ -8,7 +8,9 @@ per call of the parent process and of its workers (which depends less on the loa
 of calls the parent played itself, and a CPU-bound estimate of the scaling on free cores: one
 worker's CPU time over the busiest process's (the parent's, or a worker's on average), since
 the processes share the calls out until the last chunk and finish together. The medians per
-call count close the output.
+call count close the output. Third, from the main thread's /proc schedstat: its wall time
+minus the time it waited for a core (on a CPU, or blocked on I/O, fsync or the workers): what
+its wall time would be with a core always free for it.
 
 Run: python bench/worker_scaling.py [--calls 2000,5000,10000] [--workers N] [--rounds 3]
 """
@@ -42,7 +44,7 @@ def main():
     print(f"{args.mix} mix, 1 vs {args.workers} workers, {args.rounds} alternating rounds per call count")
     medians = {}
     for calls in [int(c) for c in args.calls.split(",")]:
-        ratios, estimates = [], []
+        ratios, estimates, free_ratios = [], [], []
         for round_number in range(args.rounds):
             before = load()
             order = (1, args.workers) if round_number % 2 == 0 else (args.workers, 1)
@@ -52,6 +54,12 @@ def main():
             here = many["calls_here"]
             busiest = max(many["parent_cpu"], many["workers_cpu"] / max(1, args.workers - 1))
             estimates.append(one["cpu"] / busiest)
+            free = {w: r["wall"] - r["main_waiting_for_cpu"] for w, r in runs.items()}
+            free_ratios.append(free[1] / free[args.workers])
+            print(f"{calls:6d} calls  main thread on CPU + blocked (wall minus waiting for a core): "
+                  f"1 worker {free[1]:.2f} s, {args.workers} workers {free[args.workers]:.2f} s "
+                  f"= {free_ratios[-1]:.2f}x (blocked: {free[1] - one['main_on_cpu']:.2f} s, "
+                  f"{free[args.workers] - many['main_on_cpu']:.2f} s)")
             print(f"{calls:6d} calls  load {before}:  1 worker {rate(one):5.0f} calls/s "
                   f"({cpu_ms(one, 'cpu'):.2f} ms CPU/call);  {args.workers} workers {rate(many):5.0f} "
                   f"calls/s = {ratios[-1]:.2f}x;  CPU ms/call: parent {cpu_ms(many, 'parent_cpu'):.2f} "
@@ -60,9 +68,10 @@ def main():
                   f"{one['cpu'] / many['cpu']:.2f} (1 worker's CPU over all {args.workers}') x "
                   f"{many['cpu'] / busiest:.2f} (all's over the busiest's)  "
                   f"{many['statuses']}", flush=True)
-        medians[calls] = statistics.median(ratios), statistics.median(estimates)
-    print("median scaling (wall; CPU-bound estimate): " +
-          ", ".join(f"{c} calls {m:.2f}x; {e:.2f}x" for c, (m, e) in medians.items()))
+        medians[calls] = (statistics.median(ratios), statistics.median(estimates),
+                          statistics.median(free_ratios))
+    print("median scaling (wall; CPU-bound estimate; main threads' wall minus waiting for a core): " +
+          ", ".join(f"{c} calls {m:.2f}x; {e:.2f}x; {f:.2f}x" for c, (m, e, f) in medians.items()))
     print(f"load after: {load()}")
 
 
