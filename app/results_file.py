@@ -283,11 +283,30 @@ class ResultsFile:
                 return record
         return None
 
+    def find_many(self, unique_ids):
+        """{unique_id: newest index record} for those of `unique_ids` the index holds: one scan
+        from its tail, which stops once all are found (a command's own runs are the newest)."""
+        wanted, found = set(unique_ids), {}
+        state = self.read_state()
+        if state is None or not wanted:
+            return found
+        for record in self._records_backwards(state["index_length"]):
+            unique_id = record["s"].get("unique_id")
+            if unique_id in wanted and unique_id not in found:
+                found[unique_id] = record
+                if len(found) == len(wanted):
+                    break
+        return found
+
     def read(self, record):
         """The document an index record points at, parsed."""
+        return self.read_at(record["at"], record["len"])
+
+    def read_at(self, at, length):
+        """The document stored at byte `at`, `length` bytes long, parsed."""
         with open(self.path, "rb") as file:
-            file.seek(record["at"])
-            return json.loads(file.read(record["len"]))
+            file.seek(at)
+            return json.loads(file.read(length))
 
     def _records_backwards(self, end, needle=None):
         try:
@@ -335,15 +354,17 @@ class Batch:
             return None
 
     def commit(self, entries):
-        """Append [(doc id, JSON bytes, summary)] to db.json and the index, then the new state."""
+        """Append [(doc id, JSON bytes, summary)] to db.json and the index, then the new state.
+        Returns where each entry's JSON now is in db.json: [(offset, length)]."""
         if not entries:
-            return
+            return []
         results, state = self.results, dict(self.state)
         position = state["length"] - 2                   # where the closing `}}` is
-        parts, index = [], []
+        parts, index, places = [], [], []
         for doc_id, raw, summary in entries:
             key = (b", " if state["pairs"] else b"") + json.dumps(doc_id).encode() + b": "
             parts += (key, raw)
+            places.append((position + len(key), len(raw)))
             index.append(_index_line(doc_id, position + len(key), len(raw), summary))
             position += len(key) + len(raw)
             state["pairs"] += 1
@@ -373,6 +394,7 @@ class Batch:
         state["fingerprint"] = results._fingerprint(state["length"])
         results.write_state(state)
         self.state = state
+        return places
 
 
 # ---------------------------------------------------------------------- helpers

@@ -54,6 +54,10 @@ class OfflineResult:
     @property
     def documents(self):
         """Every run's stored document (offline runs first), read now."""
+        if not self.run_ids:
+            return list(self._held)
+        if hasattr(self.store, "documents"):      # the results store reads them in one pass
+            return self.store.documents(self.run_ids) + self._held
         return [self.store.get(run_id) for run_id in self.run_ids] + self._held
 
     def add(self, run_id, summary):

@@ -279,12 +279,15 @@ def _scaled(decimal, texts, i):
     return decimal
 
 
+SCALE_ORDINALS = ("hundredth", "thousandth", "millionth")
+
+
 def _starts_number(texts, i, prev, following):
     text = texts[i]
     if text == "a":
         return following == "hundred" or following in SCALES
-    if not is_number_word(text) or text == "hundred" or text in SCALES:
-        return False
+    if not is_number_word(text) or text == "hundred" or text in SCALES or text in SCALE_ORDINALS:
+        return False            # "millionth" alone is a word: only "one millionth" is a number
     if text == "second" and not (prev == "the" or prev in MONTHS or following in MONTHS or following == "of"):
         return False
     return True

@@ -2,8 +2,11 @@
 
 Many processes (`run`, `serve`, the pytest plugin) may share one `results/db.json`. Each keeps:
 
-- its own runs in memory (the run's JSON text and summary): `save()` costs O(size of the run),
-  whatever the history;
+- its own runs in memory (the run's JSON text and summary) until they are final and appended to
+  the shared file: `save()` costs O(size of the run), whatever the history. A run appended final
+  leaves memory; only where its JSON is in db.json stays (`_filed`: offset and length in one
+  int, about 50 bytes a run), so a command's memory does not grow with its number of runs and
+  reading one back is one `read`;
 - its own journal, `db.json.journal/<pid>-<token>.jsonl`, one line per save, held under an
   exclusive `flock` for the life of the process. Every save is written there before `save()`
   returns (so it survives a SIGKILL); a save that moves a run to a final status is also fsync'd
@@ -21,8 +24,9 @@ lock is free) are taken over by the next process that appends: its open runs are
 Each append first writes an "intent" line (doc ids and where in the index they go) to the
 journal it comes from, so a takeover can tell whether a killed process's last append committed.
 
-Reading (`runs()`, `summaries()`, `get()`) merges this process's runs with the file's index read
-from its tail: the latest runs cost the same with 50,000 earlier runs as with 10.
+Reading (`runs()`, `summaries()`, `get()`) merges this process's runs still in memory with the
+file's index read from its tail (where its appended runs are, like every other process's): the
+latest runs cost the same with 50,000 earlier runs as with 10.
 """
 import atexit
 import fcntl
@@ -45,6 +49,8 @@ INTERRUPTED_REASON = "server stopped during the run"
 STALE_TEMP_SECONDS = 60
 RETRY_SECONDS = 1.0
 JOURNAL_ROTATE_BYTES = 64 * 1024 * 1024   # a long-running serve starts a fresh journal past this
+PLACE_BITS = 40                           # a run's place in db.json: offset << 40 | length
+PLACE_MASK = (1 << PLACE_BITS) - 1
 _open_stores = weakref.WeakSet()
 
 
@@ -183,12 +189,15 @@ class ResultStore:
         self.flush_on_finish = flush_on_finish
         self.failure = None                 # the last StorageError, until a write succeeds
         self.interrupted = 0                # runs of dead processes this store closed
-        self._runs = {}                     # unique_id -> _Run
+        self.stored_elsewhere = 0           # this command's runs its worker processes stored
+        self._runs = {}                     # unique_id -> _Run: not final, or not in the file yet
+        self._filed = {}                    # unique_id -> offset << PLACE_BITS | length, the others
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._merge_lock = threading.Lock()
         self._dirty = False
         self._stopped = False
+        self._refuse_late = False
         self._not_durable = []              # (run, version) of final saves not fsync'd yet
         self._remove_stale_temp_files()
         try:
@@ -219,10 +228,17 @@ class ResultStore:
         text = _encode(document)
         status = document.get("status")
         with self._lock:
+            if self._refuse_late and _late_flush:
+                raise StorageError(f"cannot write {self.path}: this process is stopping")
             run = self._runs.get(run_id)
             if run is None:
                 run = self._runs[run_id] = _Run()
                 before = None
+                if self._filed.pop(run_id, None) is not None:   # saved again after it left
+                    record = self.file.find(run_id)                # memory: the same doc id
+                    run.doc_id = record["id"] if record else None
+                    if run.doc_id:
+                        self._journal_ids({run_id: run.doc_id})
             else:
                 before = run.summary.get("status")
             run.text, run.summary, run.changed_at = text, summary_of(document), time.monotonic()
@@ -254,6 +270,16 @@ class ResultStore:
         if (self._stopped and _late_flush) or self.journal is None:
             self.flush()                    # a late save (a request in flight at shutdown)
 
+    def _journal_ids(self, ids):
+        """Note doc ids in the journal, so a takeover appends these runs under the same ids."""
+        if self.journal is None:
+            return
+        try:
+            self.journal.write({"ids": ids})
+        except StorageError as exc:
+            self._fail(exc)
+            raise
+
     def make_durable(self):
         """fsync the journal once for every final save made with `durable=False` so far: after
         this returns, those runs may be reported finished."""
@@ -283,17 +309,19 @@ class ResultStore:
         self._merge(lambda run: False, now or now_iso())
         return self.interrupted - before
 
-    def close(self):
+    def close(self, late_saves=True):
         """Stop the writer, mark this process's open runs interrupted and append everything.
         A storage failure is kept in `failure` (not raised): the journal stays for the next
-        process to take over."""
+        process to take over. A save after this is written at once (a request in flight at
+        shutdown), or with `late_saves=False` refused (StorageError): for a process that stops
+        while another of its threads still plays calls, so that no run it starts stays open."""
         if self.journal is None and not self._runs:            # a reader: nothing to write
             self._stopped = True
             _open_stores.discard(self)
             return
         if not self._stopped:
             with self._lock:
-                self._stopped = True
+                self._stopped, self._refuse_late = True, not late_saves
                 self._changed.notify_all()
             if self._writer is not None:
                 self._writer.join(timeout=10)
@@ -325,11 +353,13 @@ class ResultStore:
     # ------------------------------------------------------------------ what a command reports
 
     def counts(self):
-        """(runs of this process on disk, runs of this process): what a command says it kept."""
+        """(runs of this command on disk, runs of this command): what a command says it kept.
+        Its workers' runs count once they came back (stored durably, app/parallel.py)."""
         with self._lock:
             kept = sum(1 for run in self._runs.values()
                        if run.stored >= run.version or run.durable >= run.version)
-            return kept, len(self._runs)
+            done = len(self._filed) + self.stored_elsewhere
+            return kept + done, len(self._runs) + done
 
     def health(self):
         """None when the last write succeeded, else the StorageError's message."""
@@ -345,10 +375,65 @@ class ResultStore:
         with self._lock:
             run = self._runs.get(run_id)
             text = run.text if run else None
+            filed = self._filed.get(run_id)
         if text is not None:
             return json.loads(text)
-        record = self.file.find(run_id)
-        return self.file.read(record) if record else None
+        document = self._read_filed(run_id, filed) if filed is not None else None
+        if document is not None:
+            return document
+        return self._from_index([run_id]).get(run_id)
+
+    def documents(self, run_ids):
+        """The documents of `run_ids`, in that order (None for one not stored): this process's
+        from memory or from where it appended them, any other's (a worker's) found in one scan
+        of the index from its tail."""
+        found = {}
+        for run_id in run_ids:
+            with self._lock:
+                run, filed = self._runs.get(run_id), self._filed.get(run_id)
+            if run is not None:
+                found[run_id] = json.loads(run.text)
+            elif filed is not None:
+                found[run_id] = self._read_filed(run_id, filed)
+        found.update(self._from_index([run_id for run_id in run_ids if found.get(run_id) is None]))
+        return [found.get(run_id) for run_id in run_ids]
+
+    def _from_index(self, run_ids):
+        """{run id: document} of those of `run_ids` the file's index knows. An index that no
+        longer matches db.json (someone rewrote it) is rebuilt under the lock, then read again."""
+        if not run_ids:
+            return {}
+        if len(run_ids) == 1:
+            record = self.file.find(run_ids[0])
+            records = {run_ids[0]: record} if record else {}
+        else:
+            records = self.file.find_many(run_ids)
+        found = {}
+        for run_id, record in records.items():
+            document = self._read_record(run_id, record)
+            if document is None:
+                return self._reindexed(run_ids)
+            found[run_id] = document
+        return found
+
+    def _reindexed(self, run_ids):
+        try:
+            with self.file.locked():        # notices the rewrite and indexes db.json again
+                pass
+        except StorageError:
+            return {}
+        records = self.file.find_many(run_ids)
+        return {run_id: document for run_id, record in records.items()
+                if (document := self._read_record(run_id, record))}
+
+    def _read_filed(self, run_id, filed):
+        """A run this process appended, read where it put it; None if db.json has changed under
+        it (someone rewrote the file: then the index says where it is now)."""
+        return _checked(run_id, lambda: self.file.read_at(filed >> PLACE_BITS, filed & PLACE_MASK))
+
+    def _read_record(self, run_id, record):
+        """The run an index record points at; None if the index no longer matches db.json."""
+        return _checked(run_id, lambda: self.file.read(record))
 
     def runs(self, last=None, status=None):
         """Runs newest first (by start time), optionally only those with `status`."""
@@ -431,10 +516,14 @@ class ResultStore:
         intent = {run_id: [ids[run_id], version] for run_id, _, version, _, _ in picked}
         if self.journal is not None:
             self.journal.write({"intent": intent, "index_at": batch.state["index_length"]}, sync=True)
-        batch.commit([(ids[run_id], text, summary) for run_id, _, _, text, summary in picked])
+        places = batch.commit([(ids[run_id], text, summary) for run_id, _, _, text, summary in picked])
         with self._lock:
-            for run_id, run, version, _, _ in picked:
+            for (run_id, run, version, _, _), (at, length) in zip(picked, places):
                 run.doc_id, run.stored = ids[run_id], max(run.stored, version)
+                if run.stored >= run.version and run.summary.get("status") not in UNFINISHED \
+                        and self._runs.get(run_id) is run:
+                    del self._runs[run_id]          # final and in the file: it leaves memory
+                    self._filed[run_id] = at << PLACE_BITS | length
 
     def _take_over_dead_journals(self, batch, now):
         try:
@@ -538,6 +627,15 @@ class ResultStore:
                     leftover.unlink()
             except OSError:
                 pass
+
+
+def _checked(run_id, read):
+    """read(), if it gives run `run_id`'s document; None if it fails or gives anything else."""
+    try:
+        document = read()
+    except (OSError, ValueError, RecursionError):
+        return None
+    return document if isinstance(document, dict) and document.get("unique_id") == run_id else None
 
 
 def _committed(batch, intent, index_at):

@@ -82,14 +82,19 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         print()
+        peaks = {}
         for calls in [int(c) for c in args.calls.split(",")]:
             r = measure("offline", calls, tmp / f"offline{calls}.json")
+            peaks[calls] = r["peak_mb"]
             print(f"{calls} offline calls of the sample mix ({r['complete']} complete, {r['seconds']:.1f} s): "
                   f"peak RSS {r['peak_mb']:.0f} MB (imports alone {r['imports_mb']:.0f} MB), "
                   f"results file {(tmp / f'offline{calls}.json').stat().st_size / 1e6:.1f} MB", flush=True)
             r = measure("runner", calls, tmp / "unused.json")
             print(f"  the same with a store that keeps nothing (the runner's own memory): "
                   f"peak RSS {r['peak_mb']:.0f} MB", flush=True)
+        if len(peaks) > 1:
+            low, high = min(peaks), max(peaks)
+            print(f"whole process, {high} calls over {low}: {peaks[high] / peaks[low]:.2f}x peak RSS")
         size = write_history(tmp / "history.json", args.runs, sample_documents())
         r = measure("open", 0, tmp / "history.json")
         print(f"open a db of {args.runs} runs ({size / 1e6:.0f} MB) and list the last {r['listed']}: "

@@ -30,6 +30,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -62,6 +63,16 @@ def mix_jobs(mix, calls):
     return (base * (calls // len(base) + 1))[:calls]
 
 
+def main_thread_sched():
+    """(seconds on a CPU, seconds waiting for one) of this thread, from /proc (Linux): wall time
+    minus both is the time it was blocked (I/O, fsync, waiting for workers), whatever the load."""
+    try:
+        on_cpu, waiting, _slices = Path(f"/proc/self/task/{threading.get_native_id()}/schedstat").read_text().split()
+    except OSError:
+        return 0.0, 0.0
+    return int(on_cpu) / 1e9, int(waiting) / 1e9
+
+
 def child(mix, calls, workers, wire, profile):
     """Runs in the subprocess: prints one JSON line of figures."""
     from app.runner import OfflineRunner
@@ -72,7 +83,7 @@ def child(mix, calls, workers, wire, profile):
         store = ResultStore(Path(tmp) / "db.json")
         runner = OfflineRunner(store, concurrency=50, workers=workers, wire=wire)
         profiler = cProfile.Profile() if profile else None
-        cpu, wall = time.process_time(), time.perf_counter()
+        cpu, wall, sched = time.process_time(), time.perf_counter(), main_thread_sched()
         if profiler:
             profiler.enable()
         result = runner.run(jobs)
@@ -80,6 +91,7 @@ def child(mix, calls, workers, wire, profile):
             profiler.disable()
         wall = time.perf_counter() - wall
         cpu = time.process_time() - cpu
+        on_cpu, waiting = (after - before for after, before in zip(main_thread_sched(), sched))
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
         store.close()
         db_bytes = (Path(tmp) / "db.json").stat().st_size
@@ -88,6 +100,9 @@ def child(mix, calls, workers, wire, profile):
         statuses[summary["status"]] = statuses.get(summary["status"], 0) + 1
     figures = {"mix": mix, "calls": calls, "workers": workers, "wire": wire, "wall": wall,
                "cpu": cpu + children.ru_utime + children.ru_stime, "statuses": statuses,
+               "parent_cpu": cpu, "workers_cpu": children.ru_utime + children.ru_stime,
+               "calls_here": getattr(result, "calls_here", calls),
+               "main_on_cpu": on_cpu, "main_waiting_for_cpu": waiting,
                "call_seconds": sum(s.get("virtualSeconds") or 0 for s in result.summaries),
                "peak_mb": peak_rss_mb_of("self") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                "worker_peak_mb": children.ru_maxrss / 1024, "db_mb": db_bytes / 1e6}
@@ -114,7 +129,10 @@ def measure(mix, calls, workers, wire=False, profile=False):
 def row(r, one=None):
     rate = r["calls"] / r["wall"]
     scaling = f"  {rate / (one['calls'] / one['wall']):.2f}x one worker" if one else ""
-    worker = f", largest worker {r['worker_peak_mb']:.0f} MB" if r["workers"] > 1 else ""
+    worker = ""
+    if r["workers"] > 1:
+        worker = (f", largest worker {r['worker_peak_mb']:.0f} MB; CPU ms per call: parent "
+                  f"{1000 * r['parent_cpu'] / r['calls']:.2f}, workers {1000 * r['workers_cpu'] / r['calls']:.2f}")
     return (f"  {r['mix']:<6} {'wire' if r['wire'] else 'fast'}  workers {r['workers']}:  "
             f"{rate:6.0f} calls/s{scaling}   {r['calls'] / r['cpu']:6.0f} calls per CPU-second   "
             f"{r['call_seconds'] / r['wall']:7.0f} simulated s per wall s   peak {r['peak_mb']:.0f} MB"

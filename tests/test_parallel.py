@@ -1,5 +1,6 @@
 """--workers: suites spread over processes give the store, the output and the verdicts of one."""
 import json
+from pathlib import Path
 
 from app.parallel import run_parallel
 from app.report import ConsoleReporter
@@ -8,6 +9,7 @@ from app.store import ResultStore
 from app.suite import load_suites, parse_suite
 from app.targets import resolve_target
 
+ROOT = Path(__file__).resolve().parent.parent
 WALL_CLOCK_KEYS = ("unique_id", "callSid", "startTimestamp", "endTimeStamp", "wallSeconds")
 WALL_CLOCK_STEP_KEYS = ("listenStartedAt", "judgedAt")
 
@@ -56,7 +58,8 @@ def test_two_workers_store_and_print_what_one_process_does(tmp_path):
     assert [s["file"] for s in two.summaries] == [job.suite.path for job in jobs]   # suite order
     assert sorted(s["unique_id"] for s in two.summaries) == sorted(d["unique_id"] for d in two_stored)
     assert {p: c.summary() for p, c in one.coverage.items()} == {p: c.summary() for p, c in two.coverage.items()}
-    assert two.documents == two_stored
+    stored_by_id = {d["unique_id"]: d for d in two_stored}    # workers append as they finish
+    assert two.documents == [stored_by_id[s["unique_id"]] for s in two.summaries]
 
 
 def test_a_small_run_stays_in_one_process(tmp_path):
@@ -90,6 +93,80 @@ def test_a_target_that_cannot_load_is_an_error_run_in_a_worker_too(tmp_path):
     good = mixed_jobs()[:4]
     jobs = good[:2] + [Job(good[0].suite, parse_target(str(flow)))] + good[2:]
     result, stored, lines = play(tmp_path, "broken", jobs, workers=2)
+    by_id = {d["unique_id"]: d for d in stored}             # processes append as they finish
+    stored = [by_id[s["unique_id"]] for s in result.summaries]
     assert [d["status"] for d in stored][2] == "error" and "no-such-block" in stored[2]["endReason"]
     assert [s["status"] for s in result.summaries] == [d["status"] for d in stored]
     assert sum(line.startswith(("PASS ", "FAIL ")) for line in lines) == len(jobs)
+
+
+def test_every_process_stores_its_runs_in_the_one_file_and_leaves_no_journal(tmp_path):
+    jobs = mixed_jobs()
+    result, stored, _lines = play(tmp_path, "shared", jobs, workers=2)
+    assert sorted(d["unique_id"] for d in stored) == sorted(s["unique_id"] for s in result.summaries)
+    assert {d["status"] for d in stored} <= {"complete", "failed"}      # none left open
+    assert list((tmp_path / "shared.json.journal").iterdir()) == []     # every process closed
+
+
+PARENT = r'''
+import os, sys
+sys.path.insert(0, sys.argv[1])
+os.chdir(sys.argv[1])
+from app.parallel import run_parallel
+from app.report import ConsoleReporter
+from app.runner import Job, OfflineRunner
+from app.store import open_store
+from app.suite import load_suites
+from app.targets import resolve_target
+suites, _ = load_suites(["testSuite"])
+jobs = [Job(s, resolve_target(suite_target=s.target)) for s in suites] * 4000   # never done in time
+reporter = ConsoleReporter(echo=lambda text, style=None: print(text, flush=True), color=False, quiet=True)
+runner = OfflineRunner(open_store(sys.argv[2]), reporter=reporter, concurrency=10, workers=2)
+run_parallel(runner, jobs, min_jobs_per_worker=1)
+'''
+
+
+def _children(pid):
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def _alive(pid):
+    try:
+        return "\nState:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+
+
+def test_a_killed_parent_loses_no_reported_run_and_its_workers_store_theirs_and_exit(tmp_path):
+    """SIGKILL the parent mid-run: its workers notice, mark the runs in their hands interrupted,
+    store them and exit; the next process takes the parent's journal over. Every verdict the
+    parent printed is a finished run in the file, and no run is left open."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    path = tmp_path / "db.json"
+    parent = subprocess.Popen([sys.executable, "-c", PARENT, str(ROOT), str(path)],
+                              stdout=subprocess.PIPE, text=True)
+    printed = []
+    for line in parent.stdout:
+        printed.append(line)
+        if len(printed) >= 300:
+            break
+    workers = _children(parent.pid)
+    parent.send_signal(signal.SIGKILL)
+    parent.wait(10)
+    deadline = time.monotonic() + 20
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in workers if _alive(pid)]                 # no orphan left behind
+    survivor = ResultStore(path)        # the parent's journal: taken over by a worker or here
+    survivor.interrupt_unfinished()
+    survivor.close()
+    table = json.loads(path.read_text())["_default"].values()
+    statuses = [d["status"] for d in table]
+    assert set(statuses) <= {"complete", "interrupted"} and "interrupted" in statuses, \
+        (len(statuses), len(printed))
+    passed = sum(line.startswith("PASS ") for line in printed)
+    assert passed >= 290 and statuses.count("complete") >= passed
+    assert list((tmp_path / "db.json.journal").iterdir()) == []

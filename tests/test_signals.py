@@ -84,3 +84,43 @@ def test_serve_killed_right_after_a_final_reply_keeps_that_run(tmp_path):
         assert len(runs) == 1 and runs[0]["status"] == "complete", runs
         survived += 1
     assert survived == 5
+
+
+@pytest.mark.parametrize("sig, code, group", [(signal.SIGINT, 130, True), (signal.SIGTERM, 143, False)])
+def test_run_with_workers_stopped_mid_run_keeps_every_printed_verdict(tmp_path, sig, code, group):
+    """Two processes (`--workers 2`): Ctrl-C reaches the process group (as from a terminal),
+    SIGTERM only the command. Either way every printed verdict is stored complete, each run
+    once, nothing is left open, every process closed its journal and the worker is gone."""
+    suites = suite_copies(tmp_path / "suites", 3000)
+    db = tmp_path / "results" / "db.json"
+    proc = subprocess.Popen([sys.executable, "main.py", "run", str(suites), "-q", "--no-color",
+                             "--workers", "2", "--db", str(db)], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    timer = threading.Timer(90, proc.kill)
+    timer.start()
+    printed = []
+    try:
+        while len(printed) < 200:
+            line = proc.stdout.readline()
+            assert line, proc.stderr.read()
+            if line.startswith("PASS "):
+                printed.append(line.split()[1])
+        children = [int(pid) for pid in
+                    Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()]
+        os.killpg(proc.pid, sig) if group else proc.send_signal(sig)
+        rest, err = proc.communicate(timeout=60)
+    finally:
+        timer.cancel()
+    printed += [line.split()[1] for line in rest.splitlines() if line.startswith("PASS ")]
+    assert proc.returncode == code, err
+    assert "Traceback" not in err
+    assert [line for line in err.splitlines() if line.startswith("stopped by")], err
+    table = read_db(db)
+    by_suite = {doc["suite"]: doc for doc in table.values()}
+    assert len(by_suite) == len(table) <= 3000                       # each run once
+    assert all(by_suite[name]["status"] == "complete" for name in printed)
+    assert {doc["status"] for doc in table.values()} <= {"complete", "interrupted"}
+    assert list((db.parent / "db.json.journal").iterdir()) == []
+    assert all(not Path(f"/proc/{pid}").exists() or "State:\tZ" in Path(f"/proc/{pid}/status").read_text()
+               for pid in children)

@@ -55,6 +55,8 @@ def test_markup_with_a_bracket_inside_a_quoted_attribute_is_stripped_whole():
     assert strip_markup('<speak>Hi<break time="2s"/>there</speak>') == "Hi there"
     assert spoken_seconds('<speak>one<break time="2s"/>two</speak>') == spoken_seconds("one two") + 2
     assert spoken_seconds(ssml) == spoken_seconds("There are no completed transactions.")
+
+
 def heard(text):
     return " ".join(word.text for word in heard_words(text))
 
@@ -88,3 +90,9 @@ def test_ssml_is_read_as_text_to_speech_says_it():
     from app.spoken import strip_markup
     assert strip_markup("<speak>AT&amp;T <SUB ALIAS='doctor'>Dr.</SUB> Smith</speak>") == "AT&T doctor Smith"
     assert strip_markup('<speak>Press <say-as interpret-as="digits">1</say-as>.</speak>') == "Press 1 ."
+def test_a_scale_ordinal_alone_is_a_word_not_a_number():
+    """Found by test_lex's hypothesis test: "millionth" alone made normalize() raise."""
+    from app.spoken import normalize
+    assert normalize("MILLIONTH") == "millionth"
+    assert normalize("the hundredth time") == "the hundredth time"
+    assert normalize("the one millionth caller") == "the 1000000th caller"

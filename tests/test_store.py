@@ -335,3 +335,93 @@ def test_a_long_running_journal_is_rotated_without_losing_or_repeating_runs(tmp_
     by_id = {d["unique_id"]: (key, d["status"]) for key, d in table.items()}
     assert len(by_id) == len(table) == 31                       # each run under one id
     assert by_id["r0"] == ("1", "failed") and by_id["open"][1] == "interrupted"
+
+
+def run_doc(i, status="complete"):
+    return {**doc(f"r{i}", status, f"2026-01-{i % 28 + 1:02d}T00:00:{i % 60:02d}"), "suite": f"s{i % 3}",
+            "transcript": [{"say": f"hello {i} " * 40}], "results": [{"step": 1, "status": "passed"}]}
+
+
+def test_a_finished_run_leaves_memory_once_in_the_file_and_reads_back_the_same(tmp_path):
+    """What a command keeps of a finished run once it is appended: where it is, not its JSON."""
+    store = ResultStore(tmp_path / "db.json", flush_delay=30)
+    try:
+        docs = [run_doc(i, "complete" if i % 4 else "failed") for i in range(12)]
+        store.save(doc("open", start="2026-01-05T12:00:00"))     # still in progress
+        for document in docs:
+            store.save(document)
+
+        def reads():
+            return (store.runs(), store.runs(last=3), store.runs(status="failed"),
+                    store.summaries(), store.summaries(last=2, offset=1, status="complete"),
+                    [store.get(d["unique_id"]) for d in docs], store.documents(["r3", "open", "r0"]))
+        before = reads()
+        store.flush()
+        assert set(store._runs) == {"open"}                     # no text of an appended final run
+        assert sorted(store._filed) == sorted(d["unique_id"] for d in docs)
+        assert all(type(place) is int for place in store._filed.values())     # where, not what
+        assert reads() == before
+        assert [store.get(d["unique_id"]) for d in docs] == docs
+        assert store.counts() == (13, 13)
+    finally:
+        store.close()
+
+
+def test_a_run_saved_again_after_it_left_memory_keeps_its_doc_id(tmp_path):
+    path = tmp_path / "db.json"
+    store = ResultStore(path, flush_delay=30)
+    for i in range(3):
+        store.save(run_doc(i))
+    store.flush()
+    assert not store._runs
+    store.save({**run_doc(1), "note": "annotated"})             # e.g. a late status callback
+    assert store.get("r1")["note"] == "annotated" and store.counts()[1] == 3
+    store.close()
+    table = json.loads(path.read_text())["_default"]
+    assert len(table) == 3 and table["2"] == {**run_doc(1), "note": "annotated"}
+
+
+def test_a_stale_place_is_not_trusted_when_the_file_was_rewritten(tmp_path):
+    """Someone rewrote db.json (TinyDB, a hand edit): a run is found through the index again."""
+    from tinydb import TinyDB
+    path = tmp_path / "db.json"
+    store = ResultStore(path, flush_delay=30)
+    try:
+        for i in range(3):
+            store.save(run_doc(i))
+        store.flush()
+        with TinyDB(path, indent=4) as db:                      # the same runs, other offsets
+            db.insert({"unique_id": "theirs", "status": "complete"})
+        assert [store.get(f"r{i}") for i in range(3)] == [run_doc(i) for i in range(3)]
+        assert store.documents(["r2", "theirs"]) == [run_doc(2), {"unique_id": "theirs", "status": "complete"}]
+    finally:
+        store.close()
+
+
+KILLED_AFTER_ROTATION = r'''
+import os, signal, sys
+sys.path.insert(0, sys.argv[1])
+import app.store as store_module
+from app.store import ResultStore
+store_module.JOURNAL_ROTATE_BYTES = 2000
+store = ResultStore(sys.argv[2], flush_delay=30)
+for i in range(30):
+    store.save({"unique_id": "r%d" % i, "status": "complete", "startTimestamp": str(i), "pad": "x" * 200})
+    store.flush()                                   # appended: each leaves memory; the journal rotates
+store.save({"unique_id": "r0", "status": "failed", "startTimestamp": "0", "late": True})
+os.kill(os.getpid(), signal.SIGKILL)                # before r0's change is appended
+'''
+
+
+def test_a_run_changed_after_it_left_memory_and_a_rotation_is_taken_over_under_its_doc_id(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+    path = tmp_path / "db.json"
+    root = str(Path(__file__).resolve().parent.parent)
+    done = subprocess.run([sys.executable, "-c", KILLED_AFTER_ROTATION, root, str(path)], timeout=60)
+    assert done.returncode == -9
+    ResultStore(path).close()                       # takes the dead journal over
+    table = json.loads(path.read_text())["_default"]
+    by_id = {d["unique_id"]: (key, d["status"]) for key, d in table.items()}
+    assert len(by_id) == len(table) == 30 and by_id["r0"] == ("1", "failed")
