@@ -7,6 +7,7 @@ console output must be identical: only the random run ids and CallSids differ.
 import json
 import threading
 import types
+import xml.etree.ElementTree as ET
 
 import pytest
 from werkzeug.serving import make_server
@@ -157,13 +158,23 @@ def test_cached_twiml_is_what_the_webhook_renders(app, fetchers):
                Reply(actions=(Action("say", "fish & <chips>"),), hangup=True), Reply(hangup=True)]
     runs = app.extensions["runs"]
     for reply in replies:
-        document = direct.twiml.reply(reply, "abc123")
-        with app.test_request_context("/"):
-            from app.webhooks import render
-            assert str(document) == render(reply, "abc123").get_data(as_text=True)
-        assert PLACEHOLDER not in str(document)
-        assert [verb.tag for verb in document.verbs]
+        for run_id in ("abc123", "def456"):        # the second from the same template
+            document = direct.twiml.reply(reply, run_id)
+            with app.test_request_context("/"):
+                from app.webhooks import render
+                rendered = render(reply, run_id).get_data(as_text=True)
+            assert str(document) == rendered
+            assert PLACEHOLDER not in str(document)
+            # the verbs handed to the leg are what parsing the rendered XML gives
+            assert [_tree(verb) for verb in document.verbs] == [_tree(v) for v in ET.fromstring(rendered)]
+            assert [verb.tag for verb in document.verbs]
     assert runs is direct.runs
+
+
+def _tree(element):
+    """A parsed element as plain data: tag, attributes, text, tail and children."""
+    return (element.tag, dict(element.attrib), element.text, element.tail,
+            [_tree(child) for child in element])
 
 
 def test_what_the_fast_path_does_not_model_goes_over_the_wire(fetchers):

@@ -65,7 +65,7 @@ class TwimlCache:
 
     def __init__(self, app):
         self.app = app
-        self._templates = {}       # Reply -> (xml text, parsed verbs, whether the run id appears)
+        self._templates = {}       # Reply -> (xml text, verbs as _Verb, whether the run id appears)
         self._hangup = None
 
     def reply(self, reply, run_id):
@@ -74,8 +74,8 @@ class TwimlCache:
             template = self._templates[reply] = self._render(reply)
         text, verbs, has_run = template
         if not has_run:
-            return Document(text, verbs)
-        return Document(text.replace(PLACEHOLDER, run_id), [_with_run(v, run_id) for v in verbs])
+            return Document(text, [verb.element for verb in verbs])
+        return Document(text.replace(PLACEHOLDER, run_id), [verb.with_run(run_id) for verb in verbs])
 
     def hangup(self):
         if self._hangup is None:
@@ -86,17 +86,35 @@ class TwimlCache:
     def _render(self, reply):
         with self.app.test_request_context("/"):
             text = webhooks.render(reply, PLACEHOLDER).get_data(as_text=True)
-        return text, list(ET.fromstring(text)), PLACEHOLDER in text
+        return text, [_Verb(element) for element in ET.fromstring(text)], PLACEHOLDER in text
 
 
-def _with_run(element, run_id):
-    """A copy of a parsed verb with the placeholder replaced by `run_id` (verbs are tiny)."""
-    copy = ET.Element(element.tag, {key: value.replace(PLACEHOLDER, run_id)
-                                    for key, value in element.attrib.items()})
-    copy.text = element.text.replace(PLACEHOLDER, run_id) if element.text else element.text
-    copy.tail = element.tail
-    copy.extend(_with_run(child, run_id) for child in element)
-    return copy
+class _Verb:
+    """A parsed verb of a template, and which of its parts hold the run id placeholder: verbs
+    without one (Play, Say, Hangup) are shared as they are, since no handler changes a verb."""
+
+    __slots__ = ("element", "dynamic", "keys", "children")
+
+    def __init__(self, element):
+        self.element = element
+        self.keys = tuple(key for key, value in element.attrib.items() if PLACEHOLDER in value)
+        self.children = [_Verb(child) for child in element]
+        self.dynamic = bool(self.keys or PLACEHOLDER in (element.text or "")
+                            or any(child.dynamic for child in self.children))
+
+    def with_run(self, run_id):
+        """The verb with `run_id` for the placeholder (a copy, when it holds one)."""
+        element = self.element
+        if not self.dynamic:
+            return element
+        attrib = dict(element.attrib)
+        for key in self.keys:
+            attrib[key] = attrib[key].replace(PLACEHOLDER, run_id)
+        copy = ET.Element(element.tag, attrib)
+        copy.text = element.text.replace(PLACEHOLDER, run_id) if element.text else element.text
+        copy.tail = element.tail
+        copy.extend(child.with_run(run_id) for child in self.children)
+        return copy
 
 
 class DirectFetcher:
