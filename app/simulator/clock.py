@@ -6,6 +6,7 @@ and many calls interleave in one thread, deterministically.
 """
 import heapq
 import itertools
+from collections import deque
 
 
 class Timer:
@@ -25,18 +26,28 @@ class Timer:
 
 
 class VirtualClock:
-    """Events ordered by time, then by the order they were scheduled (FIFO for equal times)."""
+    """Events ordered by time, then by the order they were scheduled (FIFO for equal times).
+
+    Most events are due now (a block hands over to the next, a callback answers): those wait in
+    a FIFO of their own instead of the heap, which keeps the timed ones. An event due now was
+    scheduled after every event already waiting, so the order is still (time, order scheduled):
+    the heap's head goes first only when it is due now and was scheduled earlier.
+    """
 
     def __init__(self, start=0.0):
         self.now = float(start)
-        self._queue = []
+        self._queue = []          # (when, seq, timer) of events in the future (or due now)
+        self._ready = deque()     # (seq, timer) of events scheduled for the instant `now`
         self._seq = itertools.count()
 
     def call_later(self, delay, fn, *args):
         # call_at's work, inlined: every simulated wait of every call comes through here.
-        when = self.now + delay if delay > 0 else self.now      # NaN and negatives: now
-        timer = Timer(float(when), fn, args)
-        heapq.heappush(self._queue, (timer.when, next(self._seq), timer))
+        if delay > 0:
+            timer = Timer(float(self.now + delay), fn, args)
+            heapq.heappush(self._queue, (timer.when, next(self._seq), timer))
+        else:                                                   # NaN and negatives: now
+            timer = Timer(self.now, fn, args)
+            self._ready.append((next(self._seq), timer))
         return timer
 
     def call_at(self, when, fn, *args):
@@ -46,7 +57,8 @@ class VirtualClock:
 
     def pending(self):
         """How many live events are waiting."""
-        return sum(1 for _, _, timer in self._queue if not timer.cancelled)
+        return (sum(1 for _, _, timer in self._queue if not timer.cancelled)
+                + sum(1 for _, timer in self._ready if not timer.cancelled))
 
     def run(self, until=None, max_events=None):
         """Fire events in order until none are left, `until` is reached, or `max_events` fired.
@@ -55,12 +67,21 @@ class VirtualClock:
         flow that would loop forever.
         """
         fired = 0
-        while self._queue and (max_events is None or fired < max_events):
-            when, _, timer = self._queue[0]
-            if until is not None and when > until:
-                self.now = max(self.now, float(until))
+        queue, ready, heappop = self._queue, self._ready, heapq.heappop
+        while max_events is None or fired < max_events:
+            if ready and not (queue and queue[0][0] <= self.now and queue[0][1] < ready[0][0]):
+                if until is not None and self.now > until:
+                    break
+                timer = ready.popleft()[1]
+                when = self.now
+            elif queue:
+                when, _, timer = queue[0]
+                if until is not None and when > until:
+                    self.now = max(self.now, float(until))
+                    break
+                heappop(queue)
+            else:
                 break
-            heapq.heappop(self._queue)
             if timer.cancelled:
                 continue
             self.now = when

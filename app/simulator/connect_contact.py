@@ -80,10 +80,14 @@ class ContactData:
 
     def fill(self, text):
         """Text with every reference replaced by its value ("" when unset)."""
+        text = str(text)
+        if "$." not in text:        # no reference in it (most prompts): nothing to fill
+            return text
+
         def one(match):
             value = self.lookup(match.group(0)[2:])
             return "" if value is None else str(value)
-        return REFERENCE.sub(one, str(text))
+        return REFERENCE.sub(one, text)
 
     def value(self, ref):
         """A parameter's value: a whole reference keeps None for "not set"; anything else is text

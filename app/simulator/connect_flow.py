@@ -200,6 +200,12 @@ class Flow:
         return [block for block in self.blocks.values() if block.unmodelled]
 
     @cached_property
+    def unmodelled_blocks(self):
+        """`Block.unmodelled` of every block, by id, worked out once: the interpreter asks at
+        every block it enters, and a loaded flow's blocks do not change."""
+        return {block_id: block.unmodelled for block_id, block in self.blocks.items()}
+
+    @cached_property
     def block_ids(self):
         return list(self.blocks)
 

@@ -135,10 +135,11 @@ class ConnectFlowLeg(Endpoint):
         if self.blocks_run >= self.max_blocks:
             self.finish("block limit reached")
             return
-        block = self.block = self.flow.blocks[block_id]
+        flow = self.flow
+        block = self.block = flow.blocks[block_id]
         self.blocks_run += 1
         self.visited_blocks.add(block_id)
-        unmodelled = block.unmodelled
+        unmodelled = flow.unmodelled_blocks[block_id]
         if unmodelled:
             self.finish(f"unmodelled block: {unmodelled}")
             return
