@@ -136,9 +136,10 @@ class DirectFetcher:
     def __call__(self, method, url, params):
         path, query = _path_and_query(url, self.prefix)
         handler = self._routes.get(path)
+        if handler is None or (method != "POST" and (method or "POST").upper() != "POST"):
+            return self.wire(method, url, params)
         form = {str(key): str(value) for key, value in (params or {}).items()}
-        if (handler is None or (method or "POST").upper() != "POST"
-                or not _fits(form, self.max_form_chars) or not webhooks._SID.fullmatch(form.get("CallSid", ""))):
+        if not _fits(form, self.max_form_chars) or not webhooks._SID.fullmatch(form.get("CallSid", "")):
             return self.wire(method, url, params)
         answer = handler(_args(query), form)
         return self.wire(method, url, params) if answer is None else answer
@@ -196,13 +197,16 @@ def _path_and_query(url, prefix):
 
 def _args(query):
     """The query string as Flask's `request.args.get` reads it (the first of repeated keys)."""
-    if "%" in query or "+" in query or ";" in query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-    else:
-        pairs = (pair.partition("=")[::2] for pair in query.split("&") if pair)
     args = {}
-    for key, value in pairs:
-        args.setdefault(key, value)
+    if "%" in query or "+" in query or ";" in query:
+        for key, value in parse_qsl(query, keep_blank_values=True):
+            args.setdefault(key, value)
+        return args
+    for pair in query.split("&"):
+        if pair:
+            key, _, value = pair.partition("=")
+            if key not in args:
+                args[key] = value
     return args
 
 
