@@ -293,6 +293,7 @@ class OfflineRunner:
             extra["endReason"] = f"call-length limit ({self.network.max_call_seconds:g} s of call)"
         self._close(run_id, "stalled", f"the call ended ({line.end_reason}) but the run did not close",
                     **extra)
+        line.release()
         self._start_next()
 
     def _close(self, run_id, status, reason, **extra):

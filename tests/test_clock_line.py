@@ -137,3 +137,16 @@ def test_events_due_now_keep_their_place_among_timed_ones():
     for seed in range(200):
         ours = play(VirtualClock(), random.Random(seed))
         assert ours == play(_HeapClock(), random.Random(seed)) and len(ours) >= 4
+
+
+def test_a_released_line_keeps_its_log_and_tells_nobody():
+    clock, line, caller, ivr = call()
+    line.say(ivr, "press one for sales now")        # still being said when the call ends
+    clock.run(until=1)
+    line.hangup(caller, "hangup")
+    line.release()
+    clock.run()
+    assert line.parties == () and line.on_end == [] and line.ended_by is None
+    assert [entry["kind"] for entry in line.log] == ["say", "hangup"]
+    assert line.log[0]["heard"] == "press one for sales now"     # the utterance still ended
+    assert caller.heard == [(0.0, "start")] and ivr.heard == [(1, "hangup hangup")]

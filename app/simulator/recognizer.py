@@ -118,7 +118,7 @@ class _Hearing:
                 i += 1
             else:
                 i = self._word(tokens, i, out)
-        return " ".join(word for word in out if word not in ".!?,;:")
+        return " ".join([word for word in out if word not in ".!?,;:"])
 
     def hear_plainly(self, text):
         """The recognizer's pass, written plainly: the reference `hear` is tested against."""
