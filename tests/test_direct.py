@@ -203,3 +203,12 @@ def test_a_body_flask_would_refuse_as_too_large_goes_over_the_wire(fetchers):
     url = f"{PUBLIC_URL}/gather?run=0123abcd&step=0"
     assert direct("POST", url, params)[0] == wire("POST", url, params)[0] == 413
 
+
+
+def test_the_form_is_what_flask_would_decode():
+    from app.simulator.direct import _as_form
+    text = {"CallSid": "CA1", "Digits": "12"}
+    assert _as_form(text) is text                       # strings already: read as they are
+    mixed = {"CallSid": "CA1", "SequenceNumber": 2, 3: True}
+    assert _as_form(mixed) == {"CallSid": "CA1", "SequenceNumber": "2", "3": "True"}
+    assert _as_form(None) == {} and _as_form({}) == {}

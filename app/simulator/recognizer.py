@@ -45,12 +45,12 @@ _TOKEN = re.compile(r"\$[0-9][0-9,]*(?:\.[0-9]+)?|[0-9]{1,2}:[0-9][0-9]|[0-9]+(?
 _SYMBOL_WORDS = {"#": "pound", "*": "star", "&": "and", "@": "at", "+": "plus"}
 _SYMBOL = re.compile(r"[#*&@+]")
 _AM_PM = re.compile(r"\b([ap])\.\s?m\b\.?")
-# The tokens `_Hearing._word` may change, drop or read with the next ones; any other token is
-# written as it was said, with no coin tossed, so `hear` writes it without asking `_word`.
+# The tokens `_Hearing._word` may change, drop or read with the next ones (besides digits, money
+# and the first word of a pair it joins, see `_is_plain`); any other token is written as it was
+# said, with no coin tossed, so `hear` writes it without asking `_word`.
 _SPECIAL = (frozenset(DISFLUENCIES) | frozenset(SENTENCE_FILLERS) | frozenset(NUMBER_WORDS)
             | frozenset(CONTRACTIONS) | frozenset(_UNDO) | frozenset(COMPOUNDS)
-            | frozenset(HOMOPHONE_ERRORS)
-            | frozenset(phrase.split(" ")[0] for phrase in (*CONTRACTIONS, *_SPLIT_BACK)))
+            | frozenset(HOMOPHONE_ERRORS))
 
 
 def suite_noise_key(suite):
@@ -76,9 +76,17 @@ class Recognizer:
         return heard, round(rng.uniform(0.75, 0.97), 2)
 
 
-def _is_plain(token):
-    """Whether `_word` writes `token` as it is, consuming no randomness (see `_SPECIAL`)."""
-    return token not in _SPECIAL and token[0] != "$" and not token[0].isdecimal()
+def _is_plain(token, following):
+    """Whether `_word` writes `token` (followed by `following`, "" at the end) as it is,
+    consuming no randomness (see `_SPECIAL`)."""
+    pair = f"{token} {following}"
+    return (token not in _SPECIAL and token[0] != "$" and not token[0].isdecimal()
+            and pair not in CONTRACTIONS and pair not in _SPLIT_BACK)
+
+
+def _plain_flags(tokens):
+    return [_is_plain(token, tokens[i + 1] if i + 1 < len(tokens) else "")
+            for i, token in enumerate(tokens)]
 
 
 @lru_cache(maxsize=4096)
@@ -91,7 +99,7 @@ def _prepared(text):
     if _AM_PM.search(text):
         return text, None, None
     tokens = tuple(_TOKEN.findall(text.replace("\u2019", "'")))
-    return text, tokens, tuple(_is_plain(token) for token in tokens)
+    return text, tokens, tuple(_plain_flags(tokens))
 
 
 class _Hearing:
@@ -110,7 +118,7 @@ class _Hearing:
         if tokens is None:      # "a.m." is written one way or another: a coin toss per match
             text = _AM_PM.sub(lambda m: f" {m.group(1)}m " if self.chance(2) else f" {m.group(1)}.m. ", lowered)
             tokens = _TOKEN.findall(text.replace("\u2019", "'"))
-            plain = [_is_plain(token) for token in tokens]
+            plain = _plain_flags(tokens)
         out, i, count = [], 0, len(tokens)
         while i < count:
             if plain[i]:
