@@ -6,6 +6,7 @@ and many calls interleave in one thread, deterministically.
 """
 import heapq
 import itertools
+import math
 from collections import deque
 
 
@@ -75,14 +76,16 @@ class VirtualClock:
         flow that would loop forever.
         """
         fired = 0
-        queue, ready, heappop = self._queue, self._ready, heapq.heappop
-        while max_events is None or fired < max_events:
+        queue, ready, heappop, popleft = self._queue, self._ready, heapq.heappop, self._ready.popleft
+        limit = math.inf if max_events is None else max_events
+        horizon = math.inf if until is None else until
+        while fired < limit:
             if ready and not (queue and queue[0][0] <= self.now and queue[0][1] < ready[0][1]):
-                if until is not None and self.now > until:
+                if self.now > horizon:
                     break
-                when, _, fn, args = ready.popleft()
+                when, _, fn, args = popleft()
             elif queue:
-                if until is not None and queue[0][0] > until:
+                if queue[0][0] > horizon:
                     self.now = max(self.now, float(until))
                     break
                 when, _, fn, args = heappop(queue)
