@@ -71,8 +71,10 @@ class Word:
         return bool(_NUMBER.match(self.text))
 
 
+@lru_cache(maxsize=4096)
 def strip_markup(text):
-    """Text as spoken: SSML/XML tags removed, white space collapsed."""
+    """Text as spoken: SSML/XML tags removed, white space collapsed. Kept per text: an offline
+    call strips each prompt twice (its length on the line, and what the recognizer hears)."""
     return " ".join(_TAG.sub(" ", text or "").split())
 
 
