@@ -101,6 +101,8 @@ class ContactData:
         with references filled in (exports hold "8", but hand-written flows may hold 8)."""
         if ref is None:
             return None
+        if type(ref) is str and "$." not in ref:
+            return ref                  # plain text: no reference to resolve or fill in
         if isinstance(ref, str) and REFERENCE.fullmatch(ref.strip()):
             return self.lookup(ref.strip()[2:])
         return self.fill(ref)
