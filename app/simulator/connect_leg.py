@@ -25,7 +25,10 @@ from app.simulator.ssml import spoken_seconds
 
 
 class Listen:
-    """What the current block is waiting for; a fresh one replaces it whenever a block starts."""
+    """What the current block is waiting for; a fresh one replaces it whenever a block starts
+    (twice a block: slots make that cheap)."""
+
+    __slots__ = ("mode", "prompting", "digits", "terminated", "pending", "session", "turns", "spoke")
 
     def __init__(self):
         self.mode = None          # None, "dtmf", "speech" or "interrupt"
