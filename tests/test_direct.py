@@ -171,6 +171,13 @@ def test_cached_twiml_is_what_the_webhook_renders(app, fetchers):
     assert runs is direct.runs
 
 
+def test_the_twiml_cache_is_keyed_by_every_field_of_a_reply():
+    """TwimlCache.reply keys templates by Reply's fields, listed by hand: a new field must be
+    added there too, or two different replies would share one document."""
+    from dataclasses import fields
+    assert [field.name for field in fields(Reply)] == ["actions", "listen", "timeout", "hangup"]
+
+
 def _tree(element):
     """A parsed element as plain data: tag, attributes, text, tail and children."""
     return (element.tag, dict(element.attrib), element.text, element.tail,

@@ -65,13 +65,14 @@ class TwimlCache:
 
     def __init__(self, app):
         self.app = app
-        self._templates = {}       # Reply -> (xml text, verbs as _Verb, whether the run id appears)
+        self._templates = {}       # Reply fields -> (xml text, verbs as _Verb, whether the run id appears)
         self._hangup = None
 
     def reply(self, reply, run_id):
-        template = self._templates.get(reply)
+        key = (reply.actions, reply.listen, reply.timeout, reply.hangup)   # Reply's fields: its
+        template = self._templates.get(key)      # equality, without its Python __hash__/__eq__
         if template is None:
-            template = self._templates[reply] = self._render(reply)
+            template = self._templates[key] = self._render(reply)
         text, verbs, has_run = template
         if not has_run:
             return Document(text, [verb.element for verb in verbs])
