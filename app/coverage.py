@@ -16,11 +16,13 @@ class Coverage:
 
     @property
     def missed_blocks(self):
-        return [block for block in self.block_ids if block not in self.visited]
+        visited = self.visited
+        return [block for block in self.block_ids if block not in visited]
 
     @property
     def missed_branches(self):
-        return [branch for branch in self.branches if branch not in self.taken]
+        taken = self.taken
+        return [branch for branch in self.branches if branch not in taken]
 
     def summary(self, limit=8):
         blocks = f"{len(self.block_ids) - len(self.missed_blocks)}/{len(self.block_ids)} blocks"

@@ -11,8 +11,9 @@ stops talking fails the step instead of hanging the call.
 """
 import math
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import lru_cache
 
 from app.matching import match
 
@@ -34,8 +35,10 @@ class Reply:
 HANGUP = Reply(hangup=True)
 
 
+@lru_cache(maxsize=1024)
 def iso(seconds):
-    """Seconds since the epoch as an ISO-8601 UTC timestamp (what db.json stores)."""
+    """Seconds since the epoch as an ISO-8601 UTC timestamp (what db.json stores). Kept for the
+    last instants: a step's verdict time is the next step's listening start, and the run's end."""
     return datetime.fromtimestamp(seconds, timezone.utc).isoformat(timespec="milliseconds")
 
 
@@ -156,7 +159,8 @@ class CallSession:
             self._close("complete", None)
             return Reply(actions=action, hangup=True)
         self._window_start = None
-        return replace(self._listen(), actions=action)
+        listen = self._listen()
+        return Reply(actions=action, listen=listen.listen, timeout=listen.timeout)
 
     def _record(self, heard, verdict, passed, reason, confidence=None, waited=None):
         step = self.suite.steps[self.index]

@@ -5,10 +5,12 @@ to `concurrency` at once and the next starts when one ends; the clock then plays
 instantly in wall time. When a call ends, its transcript, the IVR's outcome and the flow
 coverage are added to its run.
 """
+import gc
 import secrets
 import sys
 import time
 from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from app import create_app
@@ -233,9 +235,10 @@ class OfflineRunner:
         self._on_done = on_done
         self._pending.extend(items)
         count = len(self._pending)
-        for _ in range(self.concurrency):
-            self._start_next()
-        self.clock.run(max_events=MAX_EVENTS_PER_CALL * max(1, count))
+        with set_aside_from_gc():
+            for _ in range(self.concurrency):
+                self._start_next()
+            self.clock.run(max_events=MAX_EVENTS_PER_CALL * max(1, count))
         for run_id in list(self._live):
             self._close(run_id, "stalled", "the simulation ended before the run closed")
         self.ivrs.close()
@@ -294,6 +297,7 @@ class OfflineRunner:
             extra["endReason"] = f"call-length limit ({self.network.max_call_seconds:g} s of call)"
         self._close(run_id, "stalled", f"the call ended ({line.end_reason}) but the run did not close",
                     **extra)
+        line.release()
         self._start_next()
 
     def _close(self, run_id, status, reason, **extra):
@@ -303,6 +307,19 @@ class OfflineRunner:
         self.runs.forget(run_id)
         index, _job = self._live.pop(run_id)
         self._on_done(index, run_id, document)
+
+
+@contextmanager
+def set_aside_from_gc():
+    """Keep what is alive before the calls start (modules, the app, the flows and bots) out of
+    the cyclic garbage collector's way while they play: its full collections would otherwise
+    walk all of it again and again, for nothing (5-10% of an offline run's CPU). `gc.unfreeze`
+    hands it back afterwards, so nothing is kept longer than it would have been."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def with_noise_keys(jobs, start=0):

@@ -103,9 +103,11 @@ class Word:
         return bool(_NUMBER.match(self.text))
 
 
+@lru_cache(maxsize=4096)
 def strip_markup(text):
     """Text as spoken: SSML/XML tags removed, character entities decoded ("AT&amp;T" is said
-    "AT&T"), white space collapsed."""
+    "AT&T"), white space collapsed. Kept per text: an offline call strips each prompt twice (its
+    length on the line, and what the recognizer hears)."""
     text = text or ""
     if "<" in text:
         text = _TAG.sub(" ", _SUB_ALIAS.sub(r" \2 ", text))

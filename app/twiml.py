@@ -9,10 +9,14 @@ import math
 from twilio.twiml.voice_response import VoiceResponse
 
 
+_EMPTY = str(VoiceResponse())    # written once: the same text every time, and /partial and
+                                 # /status answer it several times a call
+
+
 def empty():
     """`<Response/>`: what a callback whose answer Twilio ignores (status, partial results)
     gets. An empty TwiML document rather than a 204: see `webhooks.acknowledged`."""
-    return str(VoiceResponse())
+    return _EMPTY
 
 
 def hangup():

@@ -90,3 +90,63 @@ def test_recognizer_is_deterministic_per_seed():
 
 def test_recognizer_off_only_strips_markup():
     assert Recognizer("off").transcribe("<speak>Press 1, please.</speak>") == ("Press 1, please.", 1.0)
+
+
+class _HeapClock:
+    """The clock as one heap of (time, order scheduled): the reference for VirtualClock's order."""
+
+    def __init__(self):
+        import heapq
+        import itertools
+        self.heapq, self.now, self.queue, self.seq = heapq, 0.0, [], itertools.count()
+
+    def call_later(self, delay, fn, *args):
+        entry = [self.now + delay if delay > 0 else self.now, next(self.seq), fn, args, False]
+        self.heapq.heappush(self.queue, entry)
+        return entry
+
+    def run(self):
+        while self.queue:
+            when, _, fn, args, cancelled = self.heapq.heappop(self.queue)
+            if not cancelled:
+                self.now = when
+                fn(*args)
+
+
+def test_events_due_now_keep_their_place_among_timed_ones():
+    """Events due now wait apart from the timed heap; every order of scheduling (from inside
+    events, ties with timed events due at the same instant, cancellations) fires as one heap."""
+    import random
+
+    def play(clock, rng):
+        fired, timers = [], []
+
+        def event(name, depth):
+            fired.append((clock.now, name))
+            for n in range(rng.randrange(3) if depth < 5 else 0):
+                delay = rng.choice([0, 0, 0, 0.5, 1, 1, -1, float("nan")])
+                timers.append(clock.call_later(delay, event, f"{name}.{n}", depth + 1))
+            if timers and rng.random() < 0.2:
+                victim = timers[rng.randrange(len(timers))]
+                victim.cancel() if hasattr(victim, "cancel") else victim.__setitem__(4, True)
+        for n in range(4):
+            clock.call_later(rng.choice([0, 1, 0.5]), event, str(n), 0)
+        clock.run()
+        return fired
+
+    for seed in range(200):
+        ours = play(VirtualClock(), random.Random(seed))
+        assert ours == play(_HeapClock(), random.Random(seed)) and len(ours) >= 4
+
+
+def test_a_released_line_keeps_its_log_and_tells_nobody():
+    clock, line, caller, ivr = call()
+    line.say(ivr, "press one for sales now")        # still being said when the call ends
+    clock.run(until=1)
+    line.hangup(caller, "hangup")
+    line.release()
+    clock.run()
+    assert line.parties == () and line.on_end == [] and line.ended_by is None
+    assert [entry["kind"] for entry in line.log] == ["say", "hangup"]
+    assert line.log[0]["heard"] == "press one for sales now"     # the utterance still ended
+    assert caller.heard == [(0.0, "start")] and ivr.heard == [(1, "hangup hangup")]

@@ -155,6 +155,13 @@ def test_contact_id_is_stable_for_a_suite():
     assert contact_id_for("suites/a.json#0") == contact_id_for("suites/a.json#0") != contact_id_for("b#0")
 
 
+def test_contact_id_is_the_uuid5_of_the_key():
+    import uuid
+    from app.simulator.connect_contact import _CONTACT_NAMESPACE
+    for key in ["suites/a.json#0", "3f2a9c0d11e4b7aa#12", "", "caf\u00e9 \U0001f600", 42] + [f"k{n}" for n in range(300)]:
+        assert contact_id_for(key) == str(uuid.uuid5(_CONTACT_NAMESPACE, str(key)))
+
+
 # --------------------------------------------------------------------------- routing
 
 

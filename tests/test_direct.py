@@ -7,6 +7,7 @@ console output must be identical: only the random run ids and CallSids differ.
 import json
 import threading
 import types
+import xml.etree.ElementTree as ET
 
 import pytest
 from werkzeug.serving import make_server
@@ -157,13 +158,30 @@ def test_cached_twiml_is_what_the_webhook_renders(app, fetchers):
                Reply(actions=(Action("say", "fish & <chips>"),), hangup=True), Reply(hangup=True)]
     runs = app.extensions["runs"]
     for reply in replies:
-        document = direct.twiml.reply(reply, "abc123")
-        with app.test_request_context("/"):
-            from app.webhooks import render
-            assert str(document) == render(reply, "abc123").get_data(as_text=True)
-        assert PLACEHOLDER not in str(document)
-        assert [verb.tag for verb in document.verbs]
+        for run_id in ("abc123", "def456"):        # the second from the same template
+            document = direct.twiml.reply(reply, run_id)
+            with app.test_request_context("/"):
+                from app.webhooks import render
+                rendered = render(reply, run_id).get_data(as_text=True)
+            assert str(document) == rendered
+            assert PLACEHOLDER not in str(document)
+            # the verbs handed to the leg are what parsing the rendered XML gives
+            assert [_tree(verb) for verb in document.verbs] == [_tree(v) for v in ET.fromstring(rendered)]
+            assert [verb.tag for verb in document.verbs]
     assert runs is direct.runs
+
+
+def test_the_twiml_cache_is_keyed_by_every_field_of_a_reply():
+    """TwimlCache.reply keys templates by Reply's fields, listed by hand: a new field must be
+    added there too, or two different replies would share one document."""
+    from dataclasses import fields
+    assert [field.name for field in fields(Reply)] == ["actions", "listen", "timeout", "hangup"]
+
+
+def _tree(element):
+    """A parsed element as plain data: tag, attributes, text, tail and children."""
+    return (element.tag, dict(element.attrib), element.text, element.tail,
+            [_tree(child) for child in element])
 
 
 def test_what_the_fast_path_does_not_model_goes_over_the_wire(fetchers):
@@ -192,3 +210,12 @@ def test_a_body_flask_would_refuse_as_too_large_goes_over_the_wire(fetchers):
     url = f"{PUBLIC_URL}/gather?run=0123abcd&step=0"
     assert direct("POST", url, params)[0] == wire("POST", url, params)[0] == 413
 
+
+
+def test_the_form_is_what_flask_would_decode():
+    from app.simulator.direct import _as_form
+    text = {"CallSid": "CA1", "Digits": "12"}
+    assert _as_form(text) is text                       # strings already: read as they are
+    mixed = {"CallSid": "CA1", "SequenceNumber": 2, 3: True}
+    assert _as_form(mixed) == {"CallSid": "CA1", "SequenceNumber": "2", "3": "True"}
+    assert _as_form(None) == {} and _as_form({}) == {}

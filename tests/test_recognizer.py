@@ -122,3 +122,20 @@ def test_the_console_shows_how_the_ivr_heard_the_caller():
     assert describe_entry(entry) == 'Caller: My PIN is 1234 (the IVR heard "my pin is one two three four")'
     assert describe_entry({**entry, "heard": entry["text"]}) == "Caller: My PIN is 1234"
     assert describe_entry({**entry, "party": "ivr"}) == "IVR: My PIN is 1234"
+
+
+@pytest.mark.parametrize("error_rate", [0.35, 1.0])
+def test_hear_writes_what_the_plain_pass_writes_with_the_same_coins(error_rate):
+    """`hear` (per-text preparation kept, plain tokens written directly) against the plain pass
+    it shortcuts: the same transcript and the same random numbers left for the confidence."""
+    import random
+    from app.simulator.recognizer import _Hearing
+    texts = PROMPTS + ["Um, so, press 1 for sales. You cannot leave a voicemail; it's 9 a.m.-5 p.m.",
+                       "Call 1-800-555-0199 before 5:30, or 2nd of May, $1,250.50 & 15% off #",
+                       "we do not log in on line, it is right here by two",
+                       "Oh, well, twenty five thousand three hundred and one users were here."]
+    for seed in range(12):
+        for text in texts:
+            fast, plain = random.Random(f"{seed}|{text}"), random.Random(f"{seed}|{text}")
+            assert _Hearing(fast, error_rate).hear(text) == _Hearing(plain, error_rate).hear_plainly(text)
+            assert fast.random() == plain.random()

@@ -203,6 +203,33 @@ def test_finished_calls_leave_memory(store):
     assert "transcript" not in result.summaries[0] and result.documents[0]["transcript"]
 
 
+def test_an_ended_call_is_freed_without_the_cyclic_garbage_collector(store):
+    """The line and its parties point at each other; `Line.release` (after the run is closed)
+    breaks that, so an ended call is freed by reference counting alone: the collector, which
+    would otherwise find every call as garbage, is not needed (it is off here)."""
+    import gc
+    import weakref
+    suites = [load_suite(f"testSuite/{name}.json") for name in ("salesNotUnderstood", "menuRetry")]
+    runner = OfflineRunner(store, concurrency=3)
+    jobs = [Job(suite, resolve_target()) for suite in suites] * 4
+    runner.run(jobs)        # first renders of each reply's TwiML (Flask keeps their call stack)
+    refs, place = [], runner.network.place_call
+
+    def spy(*args, **kwargs):
+        line, caller, ivr = place(*args, **kwargs)
+        refs.extend(weakref.ref(party) for party in (line, caller, ivr))
+        return line, caller, ivr
+    runner.network.place_call = spy
+    gc.collect()
+    gc.disable()
+    try:
+        result = runner.run(jobs)
+        assert len(refs) == 24 and [ref() for ref in refs] == [None] * 24
+    finally:
+        gc.enable()
+    assert [s["status"] for s in result.summaries] == ["complete"] * 8
+
+
 def test_offline_verdicts_are_reported_only_after_their_runs_are_fsyncd(tmp_path):
     """Group commit keeps issue 12's rule: when a run is reported finished, its final journal
     line is already synced; and runs are reported in suite order."""

@@ -35,3 +35,9 @@ def test_say_then_hangup():
 
 def test_hangup():
     assert [v.tag for v in parse(twiml.render(HANGUP, urls))] == ["Hangup"]
+
+
+def test_empty_is_what_the_twilio_library_writes_for_an_empty_response():
+    from twilio.twiml.voice_response import VoiceResponse
+    assert twiml.empty() == str(VoiceResponse())
+    assert parse(twiml.empty()).tag == "Response" and not list(parse(twiml.empty()))

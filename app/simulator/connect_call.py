@@ -132,6 +132,8 @@ _FIELDS = {"callerId": _phone, "dialedNumber": _phone, "attributes": _attributes
 def options_for(suite, defaults):
     """`defaults` with the suite's own fields over them."""
     fields = getattr(suite, "options", None) or {}
+    if not fields:
+        return defaults             # (frozen: the same options as a copy would be)
     names = {"callerId": "caller_id", "dialedNumber": "dialed_number", "hours": "hours_open",
              "lexBot": "lex_bot", "lambdaResponses": "lambda_responses", "queueMetrics": "queue_metrics",
              "percentRoll": "percent_roll"}

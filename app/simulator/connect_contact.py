@@ -9,6 +9,7 @@ suite, so a prompt that reads it out says the same thing on every run.
 A reference nobody set reads as None ("not set") when it is a whole value, and as "" inside text,
 as Connect does.
 """
+import hashlib
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -26,8 +27,14 @@ _KEYED = ("Attributes", "External", "Lex.Slots", "Lex.SessionAttributes", "FlowA
 
 
 def contact_id_for(key):
-    """A contact id that is the same for the same suite on every run (a UUID, like Connect's)."""
-    return str(uuid.uuid5(_CONTACT_NAMESPACE, str(key)))
+    """A contact id that is the same for the same suite on every run (a UUID, like Connect's):
+    `str(uuid.uuid5(_CONTACT_NAMESPACE, key))`, written without building a UUID object (one
+    per call)."""
+    digest = bytearray(hashlib.sha1(_CONTACT_NAMESPACE.bytes + str(key).encode("utf-8")).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50       # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80       # the RFC 4122 variant
+    text = digest.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 @dataclass
@@ -80,16 +87,22 @@ class ContactData:
 
     def fill(self, text):
         """Text with every reference replaced by its value ("" when unset)."""
+        text = str(text)
+        if "$." not in text:        # no reference in it (most prompts): nothing to fill
+            return text
+
         def one(match):
             value = self.lookup(match.group(0)[2:])
             return "" if value is None else str(value)
-        return REFERENCE.sub(one, str(text))
+        return REFERENCE.sub(one, text)
 
     def value(self, ref):
         """A parameter's value: a whole reference keeps None for "not set"; anything else is text
         with references filled in (exports hold "8", but hand-written flows may hold 8)."""
         if ref is None:
             return None
+        if type(ref) is str and "$." not in ref:
+            return ref                  # plain text: no reference to resolve or fill in
         if isinstance(ref, str) and REFERENCE.fullmatch(ref.strip()):
             return self.lookup(ref.strip()[2:])
         return self.fill(ref)

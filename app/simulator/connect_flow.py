@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -66,13 +67,16 @@ OPERATOR_ALIASES = {
 OPERATORS = frozenset({"Equals", "NumberGreaterThan", "NumberGreaterOrEqualTo", "NumberLessThan",
                        "NumberLessOrEqualTo", "TextContains", "TextStartsWith", "TextEndsWith"})
 
+_DIGIT = re.compile(r"\d")     # every finite number float() reads has a (Unicode) decimal digit
 _TRUE, _FALSE = {"true", "yes", "1", "enable", "enabled"}, {"false", "no", "0", "disable", "disabled", ""}
 
 
 def as_number(value):
     """A finite number from an export value ("8", "2.5", 8), or None when it is not one."""
-    if isinstance(value, bool):
+    if value is None or isinstance(value, bool):
         return None
+    if isinstance(value, str) and not _DIGIT.search(value):
+        return None     # no digit, no finite number (and no ValueError raised to say so)
     try:
         number = float(value if isinstance(value, (int, float)) else str(value).strip())
     except (ValueError, OverflowError):
@@ -117,8 +121,12 @@ class Condition:
 
     def matches(self, value):
         """Whether the block's result (a string, or None) passes this condition."""
-        return value is not None and self.operator in OPERATORS and any(_passes(self.operator, str(value), str(operand))
-                                         for operand in self.operands)
+        if value is None or self.operator not in OPERATORS:
+            return False
+        for operand in self.operands:
+            if _passes(self.operator, str(value), str(operand)):
+                return True
+        return False
 
 
 def _passes(operator, value, operand):
@@ -200,6 +208,12 @@ class Flow:
     def unmodelled(self):
         """Blocks the interpreter does not play (see `Block.unmodelled`): reaching one ends the call."""
         return [block for block in self.blocks.values() if block.unmodelled]
+
+    @cached_property
+    def unmodelled_blocks(self):
+        """`Block.unmodelled` of every block, by id, worked out once: the interpreter asks at
+        every block it enters, and a loaded flow's blocks do not change."""
+        return {block_id: block.unmodelled for block_id, block in self.blocks.items()}
 
     @cached_property
     def block_ids(self):

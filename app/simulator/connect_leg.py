@@ -25,7 +25,10 @@ from app.simulator.ssml import spoken_seconds
 
 
 class Listen:
-    """What the current block is waiting for; a fresh one replaces it whenever a block starts."""
+    """What the current block is waiting for; a fresh one replaces it whenever a block starts
+    (twice a block: slots make that cheap)."""
+
+    __slots__ = ("mode", "prompting", "digits", "terminated", "pending", "session", "turns", "spoke")
 
     def __init__(self):
         self.mode = None          # None, "dtmf", "speech" or "interrupt"
@@ -135,10 +138,11 @@ class ConnectFlowLeg(Endpoint):
         if self.blocks_run >= self.max_blocks:
             self.finish("block limit reached")
             return
-        block = self.block = self.flow.blocks[block_id]
+        flow = self.flow
+        block = self.block = flow.blocks[block_id]
         self.blocks_run += 1
         self.visited_blocks.add(block_id)
-        unmodelled = block.unmodelled
+        unmodelled = flow.unmodelled_blocks[block_id]
         if unmodelled:
             self.finish(f"unmodelled block: {unmodelled}")
             return

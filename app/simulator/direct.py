@@ -65,17 +65,18 @@ class TwimlCache:
 
     def __init__(self, app):
         self.app = app
-        self._templates = {}       # Reply -> (xml text, parsed verbs, whether the run id appears)
+        self._templates = {}       # Reply fields -> (xml text, verbs as _Verb, whether the run id appears)
         self._hangup = None
 
     def reply(self, reply, run_id):
-        template = self._templates.get(reply)
+        key = (reply.actions, reply.listen, reply.timeout, reply.hangup)   # Reply's fields: its
+        template = self._templates.get(key)      # equality, without its Python __hash__/__eq__
         if template is None:
-            template = self._templates[reply] = self._render(reply)
+            template = self._templates[key] = self._render(reply)
         text, verbs, has_run = template
         if not has_run:
-            return Document(text, verbs)
-        return Document(text.replace(PLACEHOLDER, run_id), [_with_run(v, run_id) for v in verbs])
+            return Document(text, [verb.element for verb in verbs])
+        return Document(text.replace(PLACEHOLDER, run_id), [verb.with_run(run_id) for verb in verbs])
 
     def hangup(self):
         if self._hangup is None:
@@ -86,17 +87,35 @@ class TwimlCache:
     def _render(self, reply):
         with self.app.test_request_context("/"):
             text = webhooks.render(reply, PLACEHOLDER).get_data(as_text=True)
-        return text, list(ET.fromstring(text)), PLACEHOLDER in text
+        return text, [_Verb(element) for element in ET.fromstring(text)], PLACEHOLDER in text
 
 
-def _with_run(element, run_id):
-    """A copy of a parsed verb with the placeholder replaced by `run_id` (verbs are tiny)."""
-    copy = ET.Element(element.tag, {key: value.replace(PLACEHOLDER, run_id)
-                                    for key, value in element.attrib.items()})
-    copy.text = element.text.replace(PLACEHOLDER, run_id) if element.text else element.text
-    copy.tail = element.tail
-    copy.extend(_with_run(child, run_id) for child in element)
-    return copy
+class _Verb:
+    """A parsed verb of a template, and which of its parts hold the run id placeholder: verbs
+    without one (Play, Say, Hangup) are shared as they are, since no handler changes a verb."""
+
+    __slots__ = ("element", "dynamic", "keys", "children")
+
+    def __init__(self, element):
+        self.element = element
+        self.keys = tuple(key for key, value in element.attrib.items() if PLACEHOLDER in value)
+        self.children = [_Verb(child) for child in element]
+        self.dynamic = bool(self.keys or PLACEHOLDER in (element.text or "")
+                            or any(child.dynamic for child in self.children))
+
+    def with_run(self, run_id):
+        """The verb with `run_id` for the placeholder (a copy, when it holds one)."""
+        element = self.element
+        if not self.dynamic:
+            return element
+        attrib = dict(element.attrib)
+        for key in self.keys:
+            attrib[key] = attrib[key].replace(PLACEHOLDER, run_id)
+        copy = ET.Element(element.tag, attrib)
+        copy.text = element.text.replace(PLACEHOLDER, run_id) if element.text else element.text
+        copy.tail = element.tail
+        copy.extend(child.with_run(run_id) for child in self.children)
+        return copy
 
 
 class DirectFetcher:
@@ -118,9 +137,10 @@ class DirectFetcher:
     def __call__(self, method, url, params):
         path, query = _path_and_query(url, self.prefix)
         handler = self._routes.get(path)
-        form = {str(key): str(value) for key, value in (params or {}).items()}
-        if (handler is None or (method or "POST").upper() != "POST"
-                or not _fits(form, self.max_form_chars) or not webhooks._SID.fullmatch(form.get("CallSid", ""))):
+        if handler is None or (method != "POST" and (method or "POST").upper() != "POST"):
+            return self.wire(method, url, params)
+        form = _as_form(params)
+        if not _fits(form, self.max_form_chars) or not webhooks._SID.fullmatch(form.get("CallSid", "")):
             return self.wire(method, url, params)
         answer = handler(_args(query), form)
         return self.wire(method, url, params) if answer is None else answer
@@ -178,13 +198,16 @@ def _path_and_query(url, prefix):
 
 def _args(query):
     """The query string as Flask's `request.args.get` reads it (the first of repeated keys)."""
-    if "%" in query or "+" in query or ";" in query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-    else:
-        pairs = (pair.partition("=")[::2] for pair in query.split("&") if pair)
     args = {}
-    for key, value in pairs:
-        args.setdefault(key, value)
+    if "%" in query or "+" in query or ";" in query:
+        for key, value in parse_qsl(query, keep_blank_values=True):
+            args.setdefault(key, value)
+        return args
+    for pair in query.split("&"):
+        if pair:
+            key, _, value = pair.partition("=")
+            if key not in args:
+                args[key] = value
     return args
 
 
@@ -196,7 +219,18 @@ def _step(args):
         return None
 
 
+def _as_form(params):
+    """The parameters as the strings Flask would decode from the form: the leg's own dict when
+    it holds only strings already (it always does), read as it is, never changed."""
+    if params and {*map(type, params), *map(type, params.values())} == _TEXT:
+        return params
+    return {str(key): str(value) for key, value in (params or {}).items()}
+
+
+_TEXT = {str}
+
+
 def _fits(form, max_chars):
     """Whether the form, encoded, could be over the webhooks' request size limit (Flask would
     answer 413): then the request goes over the wire to get that answer."""
-    return sum(map(len, form)) + sum(map(len, form.values())) + 2 * len(form) <= max_chars
+    return len("".join(form)) + len("".join(form.values())) + 2 * len(form) <= max_chars

@@ -101,8 +101,9 @@ class Line:
         self._speaking.pop(party, None)
         transcript, confidence = self.transcribe(text, number)
         entry["heard"] = transcript      # what the other side's recognizer made of it
-        self._deliver(self.peer(party).on_speech_end, transcript, confidence)
-        self._deliver(on_done)
+        if not self.closed:                 # (after the call, nobody is told: see _deliver)
+            self._deliver(self.peer(party).on_speech_end, transcript, confidence)
+            self._deliver(on_done)
 
     def transcribe(self, text, number=0):
         if self.recognizer is None:
@@ -138,6 +139,16 @@ class Line:
                 side.on_hangup(reason)
         for callback in self.on_end:
             callback(self)
+
+    def release(self):
+        """Let go of the parties and callbacks of an ended call, once its owner has read what it
+        needs: the log, the end reason and times stay. The parties point at the line and the line
+        at them; without this, every ended call waits for Python's cyclic garbage collector,
+        which costs an offline run 5-10% of its CPU. After the call nothing is delivered to a
+        party (`_deliver`), so nothing needs them (`ended_by` then reads None)."""
+        if self.closed:
+            self.parties, self.on_end, self.listeners, self.ended_by = (), [], [], None
+            self._speaking.clear()
 
     def record(self, party, kind, text):
         """Add an entry to the call's log and tell the listeners."""

@@ -15,6 +15,7 @@ import hashlib
 import json
 import random
 import re
+from functools import lru_cache
 
 from app.numbers import NUMBER_WORDS, number_words, read_number
 from app.spoken import RANGE, strip_markup
@@ -44,6 +45,12 @@ _TOKEN = re.compile(r"\$[0-9][0-9,]*(?:\.[0-9]+)?|[0-9]{1,2}:[0-9][0-9]|[0-9]+(?
 _SYMBOL_WORDS = {"#": "pound", "*": "star", "&": "and", "@": "at", "+": "plus"}
 _SYMBOL = re.compile(r"[#*&@+]")
 _AM_PM = re.compile(r"\b([ap])\.\s?m\b\.?")
+# The tokens `_Hearing._word` may change, drop or read with the next ones (besides digits, money
+# and the first word of a pair it joins, see `_is_plain`); any other token is written as it was
+# said, with no coin tossed, so `hear` writes it without asking `_word`.
+_SPECIAL = (frozenset(DISFLUENCIES) | frozenset(SENTENCE_FILLERS) | frozenset(NUMBER_WORDS)
+            | frozenset(CONTRACTIONS) | frozenset(_UNDO) | frozenset(COMPOUNDS)
+            | frozenset(HOMOPHONE_ERRORS))
 
 
 def suite_noise_key(suite):
@@ -69,6 +76,32 @@ class Recognizer:
         return heard, round(rng.uniform(0.75, 0.97), 2)
 
 
+def _is_plain(token, following):
+    """Whether `_word` writes `token` (followed by `following`, "" at the end) as it is,
+    consuming no randomness (see `_SPECIAL`)."""
+    pair = f"{token} {following}"
+    return (token not in _SPECIAL and token[0] != "$" and not token[0].isdecimal()
+            and pair not in CONTRACTIONS and pair not in _SPLIT_BACK)
+
+
+def _plain_flags(tokens):
+    return [_is_plain(token, tokens[i + 1] if i + 1 < len(tokens) else "")
+            for i, token in enumerate(tokens)]
+
+
+@lru_cache(maxsize=4096)
+def _prepared(text):
+    """What `hear` does to `text` before any coin is tossed, kept per text (prompts repeat in
+    every call): (the lowered text, its tokens, which of them are plain); tokens and plain are
+    None when the text has an "a.m." to write, which takes a coin toss each time."""
+    text = RANGE.sub(r"\1 to \2", text)
+    text = _SYMBOL.sub(lambda m: f" {_SYMBOL_WORDS[m.group(0)]} ", text).lower()
+    if _AM_PM.search(text):
+        return text, None, None
+    tokens = tuple(_TOKEN.findall(text.replace("\u2019", "'")))
+    return text, tokens, tuple(_plain_flags(tokens))
+
+
 class _Hearing:
     """One utterance through the recognizer: a pass over its words, each error a coin toss."""
 
@@ -79,6 +112,24 @@ class _Hearing:
         return self.rng.random() < self.rate * scale
 
     def hear(self, text):
+        """`hear_plainly`, with what needs no coin toss done once per text (`_prepared`) and
+        plain tokens written without asking `_word`: the same transcript, the same coins."""
+        lowered, tokens, plain = _prepared(text)
+        if tokens is None:      # "a.m." is written one way or another: a coin toss per match
+            text = _AM_PM.sub(lambda m: f" {m.group(1)}m " if self.chance(2) else f" {m.group(1)}.m. ", lowered)
+            tokens = _TOKEN.findall(text.replace("\u2019", "'"))
+            plain = _plain_flags(tokens)
+        out, i, count = [], 0, len(tokens)
+        while i < count:
+            if plain[i]:
+                out.append(tokens[i])
+                i += 1
+            else:
+                i = self._word(tokens, i, out)
+        return " ".join([word for word in out if word not in ".!?,;:"])
+
+    def hear_plainly(self, text):
+        """The recognizer's pass, written plainly: the reference `hear` is tested against."""
         text = RANGE.sub(r"\1 to \2", text)
         text = _SYMBOL.sub(lambda m: f" {_SYMBOL_WORDS[m.group(0)]} ", text)
         text = _AM_PM.sub(lambda m: f" {m.group(1)}m " if self.chance(2) else f" {m.group(1)}.m. ", text.lower())

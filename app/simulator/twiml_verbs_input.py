@@ -39,7 +39,9 @@ class Timers:
         self.clock, self._timers = clock, {}
 
     def start(self, name, delay, fn):
-        self.cancel(name)
+        timer = self._timers.pop(name, None)
+        if timer is not None:
+            timer.cancel()
         self._timers[name] = self.clock.call_later(delay, fn)
 
     def cancel(self, name):

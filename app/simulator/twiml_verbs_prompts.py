@@ -47,17 +47,15 @@ def say(leg, text, times, on_done):
     leg.line.say(leg, text, leg.guard(say, leg, text, times - 1, on_done))
 
 
-def play_prompts(leg, verbs, on_done, within):
-    """Play a verb's nested Say/Play/Pause in order; any other nested verb is skipped with a
-    warning (Twilio allows only these inside <Gather>)."""
-    def play_from(i):
-        while i < len(verbs):
-            verb, i = verbs[i], i + 1
-            if prompt(leg, verb, partial(play_from, i), within):
-                return
-            leg.warn_unsupported(verb, f" inside <{within}>")
-        on_done()
-    play_from(0)
+def play_prompts(leg, verbs, on_done, within, i=0):
+    """Play a verb's nested Say/Play/Pause in order, from the `i`th; any other nested verb is
+    skipped with a warning (Twilio allows only these inside <Gather>)."""
+    while i < len(verbs):
+        verb, i = verbs[i], i + 1
+        if prompt(leg, verb, partial(play_prompts, leg, verbs, on_done, within, i), within):
+            return
+        leg.warn_unsupported(verb, f" inside <{within}>")
+    on_done()
 
 
 def run_prompt(leg, verb):
