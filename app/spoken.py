@@ -11,7 +11,7 @@ import html
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, wraps
 
 from app.numbers import NUMBER_WORDS, ORDINAL_WORDS, SCALES, is_number_word, ordinal_suffix, read_number
 
@@ -103,7 +103,22 @@ class Word:
         return bool(_NUMBER.match(self.text))
 
 
-@lru_cache(maxsize=4096)
+REMEMBERED_CHARS = 2000    # longer texts (rare, or a forged transcript) are read without being kept
+
+
+def _remembered(function):
+    """`function` of one text, its latest answers remembered for texts up to REMEMBERED_CHARS:
+    prompts and transcripts repeat, but a webhook may post 64 kB ones, which must not pile up."""
+    cached = lru_cache(maxsize=4096)(function)
+
+    @wraps(function)
+    def read(text):
+        return cached(text) if text is None or len(text) <= REMEMBERED_CHARS else function(text)
+    read.cache_info = cached.cache_info
+    return read
+
+
+@_remembered
 def strip_markup(text):
     """Text as spoken: SSML/XML tags removed, character entities decoded ("AT&amp;T" is said
     "AT&T"), white space collapsed. Kept per text: an offline call strips each prompt twice (its
@@ -126,7 +141,7 @@ def normalize(text):
     return " ".join(word.text for word in words(text))
 
 
-@lru_cache(maxsize=4096)
+@_remembered
 def words(text):
     """The comparable words of `text` (a tuple of `Word`)."""
     text = _without_accents(strip_markup(text))
@@ -147,7 +162,7 @@ def words(text):
     return tuple(_spoken_numbers(flat))
 
 
-@lru_cache(maxsize=4096)
+@_remembered
 def heard_words(text):
     """The words of `text` as a transcript may render them, for judging one against another.
 

@@ -96,3 +96,16 @@ def test_a_scale_ordinal_alone_is_a_word_not_a_number():
     assert normalize("MILLIONTH") == "millionth"
     assert normalize("the hundredth time") == "the hundredth time"
     assert normalize("the one millionth caller") == "the 1000000th caller"
+
+
+def test_long_texts_are_read_but_not_remembered():
+    """A webhook may post a 64 kB transcript; 4,096 of them must not stay in memory."""
+    from app import spoken
+    long_text = "press one for sales " * 200
+    assert len(long_text) > spoken.REMEMBERED_CHARS
+    assert spoken.words(long_text)[1].text == "1"
+    size = spoken.words.cache_info().currsize
+    spoken.words(long_text + "now")
+    assert spoken.words.cache_info().currsize == size
+    spoken.words("press two for support, now remembered")
+    assert spoken.words.cache_info().currsize in (size + 1, 4096)
