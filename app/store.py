@@ -232,16 +232,19 @@ class ResultStore:
                 raise StorageError(f"cannot write {self.path}: this process is stopping")
             run = self._runs.get(run_id)
             if run is None:
-                run = self._runs[run_id] = _Run()
-                before = None
+                # Filled in before it is registered: a signal handler that closes the store
+                # mid-save must never meet a run without its text and summary.
+                run, before = _Run(), None
+                run.text, run.summary, run.changed_at = text, summary_of(document), time.monotonic()
                 if self._filed.pop(run_id, None) is not None:   # saved again after it left
                     record = self.file.find(run_id)                # memory: the same doc id
                     run.doc_id = record["id"] if record else None
                     if run.doc_id:
                         self._journal_ids({run_id: run.doc_id})
+                self._runs[run_id] = run
             else:
                 before = run.summary.get("status")
-            run.text, run.summary, run.changed_at = text, summary_of(document), time.monotonic()
+                run.text, run.summary, run.changed_at = text, summary_of(document), time.monotonic()
             final = status not in UNFINISHED
             if self.journal is not None:
                 try:
