@@ -8,9 +8,9 @@ the live runner) of each change.
 import logging
 import threading
 import time
-import uuid
 from collections import deque
 
+from app.ids import new_id
 from app.engine import TWILIO_FAILURES, CallSession
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ class RunManager:
 
     def create(self, suite, target=None, extra=None, queue=False):
         """Register a run for `suite` and save it as queued; `queue` offers it to unplaced calls."""
-        run_id = uuid.uuid4().hex
+        run_id = new_id()
         session = CallSession(suite, run_id, self.clock, target=target, extra=extra)
         with self._lock:
             self._sessions[run_id], self._locks[run_id] = session, threading.Lock()

@@ -6,8 +6,8 @@ signed like Twilio's, TwiML written and parsed as XML); by default the same run 
 same TwiML are reached directly (app/simulator/direct.py), which is proven to store the same runs.
 The IVR's leg is whatever the target needs: a Connect flow interpreter or another TwimlLeg.
 """
-import uuid
 
+from app.ids import new_id
 from app.simulator.direct import DirectFetcher, DirectTwimlLeg
 from app.simulator.fetch import FlaskFetcher
 from app.simulator.line import Line
@@ -25,7 +25,7 @@ def call_params(call_sid, direction, from_number=CALLER_NUMBER, to_number=IVR_NU
 
 
 def new_call_sid():
-    return "CA" + uuid.uuid4().hex
+    return "CA" + new_id()
 
 
 class VirtualNetwork:
