@@ -54,12 +54,17 @@ PLACE_MASK = (1 << PLACE_BITS) - 1
 _open_stores = weakref.WeakSet()
 
 
+# What json.dumps(..., ensure_ascii=False, default=str, allow_nan=False) builds on every call,
+# built once: an offline run saves a few hundred documents a second.
+_TO_JSON = json.JSONEncoder(ensure_ascii=False, default=str, allow_nan=False).encode
+
+
 def _encode(document):
     """A document as compact JSON bytes. NaN and infinities become null: the file stays JSON."""
     try:
-        text = json.dumps(document, ensure_ascii=False, default=str, allow_nan=False)
+        text = _TO_JSON(document)
     except ValueError:
-        text = json.dumps(_finite(document), ensure_ascii=False, default=str, allow_nan=False)
+        text = _TO_JSON(_finite(document))
     return text.encode("utf-8")
 
 
