@@ -268,7 +268,7 @@ def serve(host, port, suite_paths, db):
         if not settings["TWILIO_AUTH_TOKEN"]:
             click.echo("warning: TWILIO_AUTH_TOKEN is not set, so requests are not signature-checked")
         with signals:
-            server.run()        # Ctrl-C or SIGTERM: waitress finishes the requests in flight
+            server.run()        # Ctrl-C or SIGTERM: the requests in flight are finished
     except IvrTestError as exc:
         fail(str(exc))
     finally:

@@ -84,6 +84,27 @@ def peak_rss_mb_of(pid):
     return None
 
 
+def cpu_seconds_of(pid):
+    """A live process's CPU time so far (user + system, all its threads), from /proc; None
+    elsewhere. CPU per request is what a server costs whatever else the machine runs."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def children_of(pid):
+    """The pids of a live process's children, from /proc (empty elsewhere)."""
+    found = []
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            found += [int(child) for child in (task / "children").read_text().split()]
+    except OSError:
+        pass
+    return found
+
+
 # ------------------------------------------------------------------ a results db with history
 
 def sample_documents():
@@ -176,6 +197,10 @@ class Server:
 
     def peak_rss_mb(self):
         return peak_rss_mb_of(self.proc.pid)
+
+    def cpu_seconds(self):
+        """CPU time of serve and of its child processes (a dashboard process), by pid."""
+        return {pid: cpu_seconds_of(pid) or 0.0 for pid in [self.proc.pid, *children_of(self.proc.pid)]}
 
     def stop(self, sig=signal.SIGTERM, timeout=20):
         """Send `sig` and wait (bounded); SIGKILL if it does not exit. Returns the exit code."""

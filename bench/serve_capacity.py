@@ -111,7 +111,27 @@ def hammer_dashboard(port, clients, stop):
     return threads, (served, busy, other)
 
 
-def report(title, timings, errors, finished, seconds, concurrency, think):
+class CpuMeter:
+    """CPU seconds spent by serve (per process: the webhooks' and any child) and by this
+    client during a phase, with the load average at its end: on a shared machine the wall-clock
+    latencies depend on the load, CPU per request much less."""
+
+    def __init__(self, server):
+        self.server = server
+        self.server_before, self.client_before = server.cpu_seconds(), time.process_time()
+
+    def line(self, requests):
+        after = self.server.cpu_seconds()
+        spent = {pid: after[pid] - self.server_before.get(pid, 0.0) for pid in after}
+        main = spent.pop(self.server.proc.pid, 0.0)
+        client = time.process_time() - self.client_before
+        per = f"{1000 * main / requests:.2f} ms of webhook-process CPU per request" if requests else ""
+        others = "".join(f", child {pid}: {cpu:.1f} s" for pid, cpu in spent.items())
+        return (f"  CPU: serve {main:.1f} s{others}; client {client:.1f} s; {per}; "
+                f"load {load()}")
+
+
+def report(title, timings, errors, finished, seconds, concurrency, think, cpu=None):
     print(f"\n{title}")
     by_path = defaultdict(list)
     bad = defaultdict(int)
@@ -131,6 +151,8 @@ def report(title, timings, errors, finished, seconds, concurrency, think):
     print(f"  served {len(timings) / seconds:.0f} requests/s, {finished / seconds:.1f} calls/s "
           f"({finished} calls; {concurrency} paced calls at a time offer at most ~{offered:.0f} "
           f"calls/s); errors: {len(errors)}{' e.g. ' + errors[0] if errors else ''}")
+    if cpu is not None:
+        print(cpu.line(len(timings)))
 
 
 def main():
@@ -140,7 +162,7 @@ def main():
     parser.add_argument("--think", type=float, default=1.0, help="seconds between a call's requests")
     parser.add_argument("--seconds", type=float, default=15, help="per phase")
     parser.add_argument("--history", type=int, default=20000, help="earlier runs in the db")
-    parser.add_argument("--dashboard-clients", type=int, default=8)
+    parser.add_argument("--dashboard-clients", type=int, default=8, help="0: no such phase")
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, args.idle + 1000)), hard))
@@ -158,19 +180,22 @@ def main():
         try:
             held = hold_idle(server.port, args.idle)
             print(f"holding {len(held)} open connections")
+            cpu = CpuMeter(server)
             timings, errors, finished = play_calls(server.port, args.calls, args.think, args.seconds, 0)
             report(f"{args.calls} paced calls at a time, {len(held)} other connections open:",
-                   timings, errors, finished, args.seconds, args.calls, args.think)
-            stop = threading.Event()
-            readers, (served, busy, other) = hammer_dashboard(server.port, args.dashboard_clients, stop)
-            timings, errors, finished = play_calls(server.port, args.calls, args.think, args.seconds,
-                                                   10**6)
-            stop.set()
-            for reader in readers:
-                reader.join(30)
-            report(f"the same while {args.dashboard_clients} clients read /?limit=500 as fast as they "
-                   f"can ({served[0]} pages served, {busy[0]} answered 503 busy, {other[0]} other):",
-                   timings, errors, finished, args.seconds, args.calls, args.think)
+                   timings, errors, finished, args.seconds, args.calls, args.think, cpu)
+            if args.dashboard_clients:
+                stop = threading.Event()
+                cpu = CpuMeter(server)
+                readers, (served, busy, other) = hammer_dashboard(server.port, args.dashboard_clients, stop)
+                timings, errors, finished = play_calls(server.port, args.calls, args.think, args.seconds,
+                                                       10**6)
+                stop.set()
+                for reader in readers:
+                    reader.join(30)
+                report(f"the same while {args.dashboard_clients} clients read /?limit=500 as fast as they "
+                       f"can ({served[0]} pages served, {busy[0]} answered 503 busy, {other[0]} other):",
+                       timings, errors, finished, args.seconds, args.calls, args.think, cpu)
             for sock in held:
                 sock.close()
             print(f"\nserve peak RSS: {server.peak_rss_mb():.0f} MB")
