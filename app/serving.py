@@ -51,7 +51,11 @@ class WebhookServer(wsgi.Server):
                          timeout=IDLE_SECONDS, shutdown_timeout=STOP_SECONDS)
         self.keep_alive_conn_limit = KEEP_ALIVE_LIMIT
         self.max_request_body_size = MAX_REQUEST_BYTES
-        self.prepare()
+        try:
+            self.prepare()
+        except OSError as exc:               # cheroot's "No socket could be created -- (...)"
+            cause = exc.__cause__
+            raise (cause if isinstance(cause, OSError) else exc) from None
         self._thread = None
 
     @property
@@ -68,7 +72,8 @@ class WebhookServer(wsgi.Server):
         """Serve until stopped: the loop runs in a thread, so a signal (Ctrl-C, SIGTERM), which
         Python raises in the main thread, lands here and never inside cheroot's loop; then the
         requests in flight are finished and the server closed."""
-        self.start()
+        if self._thread is None:
+            self.start()
         try:
             while self._thread.is_alive():
                 self._thread.join(0.5)
