@@ -4,7 +4,7 @@ In one process, a page being rendered held the interpreter lock the webhooks nee
 clients reading the biggest page, webhook p99 went from 62 ms to 455 ms (bench/README.md). Here
 `serve` starts `python -m app.dashboard_process` (`DashboardProcess`), which reads the results
 file with a read-only store (safe across processes: app/store.py) and serves the dashboard on a
-Unix socket in a private folder, at a lower CPU priority (nice 10): when both want the CPU the
+Unix socket in a private folder, at the lowest CPU priority (nice 19): when both want the CPU the
 kernel gives it to the webhooks first. `serve` passes the dashboard's requests to it on the
 same port and URLs as before (`route`): at most DASHBOARD_SLOTS at once, the rest answered 503
 at once, so dashboard traffic can only ever hold that many of the server's threads, waiting on
@@ -31,7 +31,7 @@ from pathlib import Path
 
 from app.dashboard import DASHBOARD_SLOTS
 
-NICE = 10
+NICE = 19                      # the lowest priority: CFS weight 15 against 1,024 for serve
 START_SECONDS = 30
 PROXY_SECONDS = 30             # a page slower than this is answered 504
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
