@@ -51,12 +51,19 @@ class WebhookServer(wsgi.Server):
                          timeout=IDLE_SECONDS, shutdown_timeout=STOP_SECONDS)
         self.keep_alive_conn_limit = KEEP_ALIVE_LIMIT
         self.max_request_body_size = MAX_REQUEST_BYTES
+        self._thread, self._bind_error = None, None
         try:
             self.prepare()
         except OSError as exc:               # cheroot's "No socket could be created -- (...)"
-            cause = exc.__cause__
-            raise (cause if isinstance(cause, OSError) else exc) from None
-        self._thread = None
+            raise (self._bind_error or exc) from None
+
+    def bind(self, family, type, proto=0):  # noqa: A002 - cheroot's signature
+        """cheroot's bind, remembering the OSError (e.g. EADDRINUSE) that prepare() words over."""
+        try:
+            return super().bind(family, type, proto)
+        except OSError as exc:
+            self._bind_error = exc
+            raise
 
     @property
     def effective_port(self):
