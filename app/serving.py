@@ -17,6 +17,7 @@ import logging
 import threading
 
 from cheroot import wsgi
+from cheroot.makefile import StreamWriter
 from cheroot.server import HTTPConnection
 
 from app import MAX_REQUEST_BYTES
@@ -30,14 +31,43 @@ READ_SECONDS = 10
 STOP_SECONDS = 5               # requests in flight get this long to finish when the server stops
 
 
+class _ResponseWriter(StreamWriter):
+    """cheroot's socket writer, holding what is written until `flush()` (or a full buffer):
+    cheroot sends a response's headers and its body in two writes, each a system call that
+    gives up the interpreter lock and must win it back, on a server whose threads queue for it."""
+
+    def write(self, data):
+        with self._write_lock:
+            self._write_buf.extend(data)
+            if len(self._write_buf) >= self.buffer_size:
+                self._flush_unlocked()
+        self.bytes_written += len(data)
+        return len(data)
+
+
 class _Connection(HTTPConnection):
-    """A connection whose reads time out after READ_SECONDS: cheroot uses one timeout for
-    both an idle keep-alive connection (IDLE_SECONDS here) and a request being read, and a
-    request stalled for 120 s would hold a worker that long."""
+    """A connection whose reads time out after READ_SECONDS (cheroot uses one timeout for an
+    idle keep-alive connection, IDLE_SECONDS here, and for a request being read: a request
+    stalled for 120 s would hold a worker that long), whose response is sent in one write, and
+    which the server counts while it is open."""
 
     def __init__(self, server, sock, makefile):
         super().__init__(server, sock, makefile)
         sock.settimeout(READ_SECONDS)
+        self.wfile = _ResponseWriter(sock, "wb", self.wbufsize)
+        server.open_connections.add(self)
+
+    def communicate(self):
+        keep = super().communicate()
+        try:
+            self.wfile.flush()              # before the connection waits for its next request
+        except OSError:
+            return False
+        return keep
+
+    def close(self):
+        self.server.open_connections.discard(self)
+        super().close()
 
 
 class WebhookServer(wsgi.Server):
@@ -49,8 +79,8 @@ class WebhookServer(wsgi.Server):
     def __init__(self, app, bind, threads=THREADS):
         super().__init__(bind, app, numthreads=threads, max=threads, request_queue_size=BACKLOG,
                          timeout=IDLE_SECONDS, shutdown_timeout=STOP_SECONDS)
-        self.keep_alive_conn_limit = KEEP_ALIVE_LIMIT
         self.max_request_body_size = MAX_REQUEST_BYTES
+        self.open_connections = set()
         self._thread, self._bind_error = None, None
         try:
             self.prepare()
@@ -64,6 +94,13 @@ class WebhookServer(wsgi.Server):
         except OSError as exc:
             self._bind_error = exc
             raise
+
+    @property
+    def can_add_keepalive_connection(self):
+        """Whether a response may keep its connection open: up to KEEP_ALIVE_LIMIT open. cheroot
+        counts the connections waiting in its selector under the selector's lock, on every
+        response, a lock its loop holds while it walks every connection for timeouts."""
+        return self.ready and len(self.open_connections) <= KEEP_ALIVE_LIMIT
 
     @property
     def effective_port(self):

@@ -49,6 +49,45 @@ def test_a_thousand_connections_stay_open_and_each_is_answered_again(served):
             sock.close()
 
 
+def test_past_the_keep_alive_limit_a_response_closes_its_connection(tmp_path, monkeypatch):
+    monkeypatch.setattr("app.serving.KEEP_ALIVE_LIMIT", 3)
+    app = create_app({"TESTING": True, "RESULTS_DB": str(tmp_path / "db.json")})
+    server = create_server(app, host="127.0.0.1", port=0).start()
+    clients, heads = [], []
+    try:
+        for _ in range(4):                                # one after the other: 1, 2, 3, 4 open
+            clients.append(socket.create_connection(("127.0.0.1", server.effective_port), timeout=10))
+            heads.append(ask(clients[-1]))
+        assert ["Connection: close" in head for head in heads] == [False, False, False, True]
+        assert clients[3].recv(10) == b""                  # and closed it
+        assert ask(clients[0]).startswith("HTTP/1.1 200")  # the others stay open
+    finally:
+        for sock in clients:
+            sock.close()
+        server.stop()
+
+
+def test_a_response_is_sent_in_one_write(served, monkeypatch):
+    """Headers and body together: each write is a system call that gives up the interpreter
+    lock; the response is written out before the connection waits for its next request."""
+    from app.serving import _ResponseWriter
+    writes = []
+    send = _ResponseWriter._flush_unlocked
+
+    def counted(self):
+        if self._write_buf:
+            writes.append(bytes(self._write_buf))
+        return send(self)
+    monkeypatch.setattr(_ResponseWriter, "_flush_unlocked", counted)
+    sock = socket.create_connection(("127.0.0.1", served.effective_port), timeout=10)
+    try:
+        for _ in range(2):
+            assert ask(sock).startswith("HTTP/1.1 200")
+    finally:
+        sock.close()
+    assert len(writes) == 2 and all(w.startswith(b"HTTP/1.1 200") and w.endswith(b'"ok"}\n') for w in writes)
+
+
 def test_callbacks_twilio_ignores_keep_the_connection_open(served):
     """/partial and /status answer 200 with a length, so the call's next webhook reuses the
     connection (a 204 used to close it)."""
