@@ -4,8 +4,8 @@ In one process, a page being rendered held the interpreter lock the webhooks nee
 clients reading the biggest page, webhook p99 went from 62 ms to 455 ms (bench/README.md). Here
 `serve` starts `python -m app.dashboard_process` (`DashboardProcess`), which reads the results
 file with a read-only store (safe across processes: app/store.py) and serves the dashboard on a
-Unix socket in a private folder, at the lowest CPU priority (nice 19): when both want the CPU the
-kernel gives it to the webhooks first. `serve` passes the dashboard's requests to it on the
+Unix socket in a private folder, at the lowest CPU priority (SCHED_IDLE; nice 19 where there is
+none): when both want a CPU the kernel gives it to the webhooks first. `serve` passes the dashboard's requests to it on the
 same port and URLs as before (`route`): at most DASHBOARD_SLOTS at once, the rest answered 503
 at once, so dashboard traffic can only ever hold that many of the server's threads, waiting on
 a socket without the interpreter lock.
@@ -31,7 +31,7 @@ from pathlib import Path
 
 from app.dashboard import DASHBOARD_SLOTS
 
-NICE = 19                      # the lowest priority: CFS weight 15 against 1,024 for serve
+NICE = 19                      # where there is no SCHED_IDLE
 START_SECONDS = 30
 PROXY_SECONDS = 30             # a page slower than this is answered 504
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
@@ -50,8 +50,11 @@ class DashboardProcess:
         self.proc = subprocess.Popen([sys.executable, "-m", "app.dashboard_process"],
                                      stdin=subprocess.PIPE, env=env)
         options = {"db": str(Path(db).resolve()), "socket": self.socket_path, "password": password}
-        self.proc.stdin.write(json.dumps(options).encode() + b"\n")
-        self.proc.stdin.flush()
+        try:
+            self.proc.stdin.write(json.dumps(options).encode() + b"\n")
+            self.proc.stdin.flush()
+        except OSError:                     # it ended at once: wait_ready() says so
+            pass
         self._slots = threading.BoundedSemaphore(DASHBOARD_SLOTS)
 
     @property
@@ -176,14 +179,19 @@ def _plain(start_response, status, message):
 def main():
     """The child: options on the first line of stdin, then serve until stdin closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    os.nice(NICE)
+    _lowest_priority()
     options = json.loads(sys.stdin.buffer.readline())
     from app.dashboard import create_dashboard_app
+    from app.errors import IvrTestError
     from app.serving import create_server
     from app.store import ResultStore
-    store = ResultStore(options["db"], readonly=True)
-    server = create_server(create_dashboard_app(store, options.get("password")),
-                           path=options["socket"], threads=DASHBOARD_SLOTS + 2)
+    try:
+        store = ResultStore(options["db"], readonly=True)
+        server = create_server(create_dashboard_app(store, options.get("password")),
+                               path=options["socket"], threads=DASHBOARD_SLOTS + 2)
+    except (IvrTestError, OSError) as exc:  # one line in serve's output: serve says the rest
+        print(f"error: the dashboard cannot start: {exc}", file=sys.stderr)
+        sys.exit(2)
     threading.Thread(target=_stop_with_parent, args=(server,), daemon=True).start()
     try:
         server.run()
@@ -192,6 +200,16 @@ def main():
         with suppress(OSError):             # serve removes them too, unless it was killed
             os.unlink(options["socket"])
             os.rmdir(os.path.dirname(options["socket"]))
+
+
+def _lowest_priority():
+    """SCHED_IDLE where there is one (Linux): the kernel runs the dashboard on a CPU only when
+    nothing else wants it, and counts a CPU that runs only the dashboard as free when a webhook
+    thread wakes up, so the thread takes it at once. Elsewhere, nice 19."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    except (AttributeError, OSError):
+        os.nice(NICE)
 
 
 def _stop_with_parent(server):
