@@ -1,7 +1,7 @@
 """The dashboard of `serve` in a process of its own, so no page can slow the webhooks down.
 
 In one process, a page being rendered held the interpreter lock the webhooks need: with 8
-clients reading the biggest page, webhook p99 went from 62 ms to 455 ms (bench/README.md). Here
+clients reading the biggest page, webhook p99 went from 62 ms to 455 ms (README.md, serve mode). Here
 `serve` starts `python -m app.dashboard_process` (`DashboardProcess`), which reads the results
 file with a read-only store (safe across processes: app/store.py) and serves the dashboard on a
 Unix socket in a private folder, at the lowest CPU priority (SCHED_IDLE; nice 19 where there is

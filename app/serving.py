@@ -3,8 +3,8 @@
 Why not waitress: its loop (wasyncore) asks every open connection whether it is readable or
 writable and builds a fresh poll set on every turn, and a request takes several turns; with
 1,000 connections held open by a proxy (as the ngrok agent keeps them) that was O(1,000) Python
-calls per turn on the interpreter lock the handlers need: 2.7 ms of CPU per request against
-1.6 ms here, webhook p50 14-22 ms against 4-5 ms (`bench/serve_capacity.py`, bench/README.md).
+calls per turn on the interpreter lock the handlers need: 2.0-2.4 ms of CPU per request against
+1.4-1.5 ms here, webhook p50 9-11 ms against 3-4 ms (`bench/serve_capacity.py`, bench/README.md).
 cheroot keeps idle connections registered in an epoll selector, so a turn costs O(connections
 with something to read); a worker thread then reads, handles and answers one request itself.
 
