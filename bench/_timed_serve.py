@@ -18,8 +18,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cheroot.server import HTTPConnection  # noqa: E402
-
 from app import dashboard_process, serving  # noqa: E402
 
 samples, local = [], threading.local()
@@ -60,7 +58,7 @@ def _save():
 
 
 serving.WebhookServer.process_conn = _timed_process_conn(serving.WebhookServer.process_conn)
-HTTPConnection.communicate = _timed_communicate(HTTPConnection.communicate)
+serving._Connection.communicate = _timed_communicate(serving._Connection.communicate)  # its flush included
 _create = serving.create_server
 serving.create_server = lambda app, **options: _create(_timed_app(app), **options)
 _route = dashboard_process.route
