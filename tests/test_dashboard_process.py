@@ -68,7 +68,7 @@ def serving(tmp_path):
         return server
     yield start
     for server in servers:
-        server.stop(signal.SIGKILL)
+        server.stop(signal.SIGTERM)           # serve ends its child and removes its folder
 
 
 def test_pages_come_from_a_child_process_and_webhooks_do_not_need_it(serving):
