@@ -26,7 +26,6 @@ import sys
 import tempfile
 import threading
 import time
-from contextlib import suppress
 from pathlib import Path
 
 from app.dashboard import DASHBOARD_SLOTS
@@ -37,6 +36,7 @@ PROXY_SECONDS = 30             # a page slower than this is answered 504
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
               "trailer", "transfer-encoding", "upgrade"}
 PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
+SOCKET_NAME = "dashboard.sock"
 
 
 class DashboardProcess:
@@ -44,12 +44,12 @@ class DashboardProcess:
 
     def __init__(self, db, password=None):
         self._folder = tempfile.mkdtemp(prefix="ivr-dashboard-")       # mode 0700: ours only
-        self.socket_path = os.path.join(self._folder, "dashboard.sock")
+        self.socket_path = os.path.join(self._folder, SOCKET_NAME)
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(
             filter(None, [PACKAGE_ROOT, os.environ.get("PYTHONPATH")]))}
-        self.proc = subprocess.Popen([sys.executable, "-m", "app.dashboard_process"],
+        self.proc = subprocess.Popen([sys.executable, "-m", "app.dashboard_process", self._folder],
                                      stdin=subprocess.PIPE, env=env)
-        options = {"db": str(Path(db).resolve()), "socket": self.socket_path, "password": password}
+        options = {"db": str(Path(db).resolve()), "password": password}
         try:
             self.proc.stdin.write(json.dumps(options).encode() + b"\n")
             self.proc.stdin.flush()
@@ -177,10 +177,21 @@ def _plain(start_response, status, message):
 # ── the child ───────────────────────────────────────────────────────────────────────────────
 
 def main():
-    """The child: options on the first line of stdin, then serve until stdin closes."""
+    """The child, given its folder: options on the first line of stdin, then serve on the
+    folder's socket until stdin closes; the folder is removed however it ends (serve removes
+    it too, unless it was killed)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _lowest_priority()
-    options = json.loads(sys.stdin.buffer.readline())
+    folder = sys.argv[1]
+    try:
+        line = sys.stdin.buffer.readline()
+        if line:                            # empty: serve ended before it said what to serve
+            _serve(json.loads(line), os.path.join(folder, SOCKET_NAME))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _serve(options, socket_path):
     from app.dashboard import create_dashboard_app
     from app.errors import IvrTestError
     from app.serving import create_server
@@ -188,7 +199,7 @@ def main():
     try:
         store = ResultStore(options["db"], readonly=True)
         server = create_server(create_dashboard_app(store, options.get("password")),
-                               path=options["socket"], threads=DASHBOARD_SLOTS + 2)
+                               path=socket_path, threads=DASHBOARD_SLOTS + 2)
     except (IvrTestError, OSError) as exc:  # one line in serve's output: serve says the rest
         print(f"error: the dashboard cannot start: {exc}", file=sys.stderr)
         sys.exit(2)
@@ -197,9 +208,6 @@ def main():
         server.run()
     finally:
         store.close()
-        with suppress(OSError):             # serve removes them too, unless it was killed
-            os.unlink(options["socket"])
-            os.rmdir(os.path.dirname(options["socket"]))
 
 
 def _lowest_priority():

@@ -5,6 +5,8 @@ import base64
 import http.client
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -142,3 +144,12 @@ def test_beyond_its_slots_the_proxy_answers_503_without_asking_the_child(tmp_pat
                         lambda status, headers: seen.append((status, dict(headers)))))
     assert seen[0][0].startswith("503") and seen[0][1]["Retry-After"] == "1" and b"busy" in body
     assert webhooks.test_client().get("/health").status_code == 200
+
+
+def test_a_child_whose_serve_ended_before_it_said_anything_leaves_nothing(tmp_path):
+    folder = tmp_path / "dashboard"
+    folder.mkdir()
+    done = subprocess.run([sys.executable, "-m", "app.dashboard_process", str(folder)], input=b"",
+                          cwd=Path(__file__).resolve().parent.parent, capture_output=True, timeout=60)
+    assert (done.returncode, done.stderr) == (0, b"")
+    assert not folder.exists()
