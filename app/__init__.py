@@ -7,16 +7,7 @@ from app.errors import ConfigError
 from app.runs import RunManager, steady_time
 from app.store import ResultStore
 
-MAX_REQUEST_BYTES = 64 * 1024
-# waitress options for every webhook server (serve, live runs). Sized for the calls a server
-# holds: 1,000+ open connections (a proxy or the ngrok agent keeps them open) need poll()
-# (select() stops at 1,024 descriptors) and a connection limit past waitress's default 100.
-# A webhook's work is milliseconds; 32 threads serve hundreds of paced calls, and the dashboard
-# may use only a few of them (app/dashboard.py DASHBOARD_SLOTS). Bodies past the limit are
-# refused by waitress itself, before it buffers them.
-SERVER_OPTIONS = {"threads": 32, "connection_limit": 2000, "backlog": 2048,
-                  "asyncore_use_poll": True, "channel_timeout": 120,
-                  "max_request_body_size": MAX_REQUEST_BYTES}
+MAX_REQUEST_BYTES = 64 * 1024       # the server refuses bodies past it (413) before reading them
 
 
 def raise_open_files_limit(wanted=4096):

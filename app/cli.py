@@ -238,7 +238,7 @@ def write_reports(docs, junit_path=None, html_path=None, title=None):
 @click.option("--db", type=click.Path(dir_okay=False))
 def serve(host, port, suite_paths, db):
     """Serve the webhooks; calls placed elsewhere take the queued suites in order."""
-    from app import create_app, raise_open_files_limit
+    from app import create_app, dashboard_wanted, raise_open_files_limit
     from app.serving import create_server
     from app.store import open_store
     raise_open_files_limit()
@@ -252,9 +252,10 @@ def serve(host, port, suite_paths, db):
         fail(f"not serving: {len(errors)} suite file(s) could not be loaded (python main.py validate)")
     port = port or settings["PORT"]
     store = open_or_exit(open_store, invocation.results_path(db))
-    signals = StopSignals()
+    signals, dashboard = StopSignals(), None
     try:
-        app = create_app({"STORE": store})
+        app = create_app({"STORE": store, "DASHBOARD": False})
+        with_dashboard = dashboard_wanted(settings)
         try:
             server = create_server(app, host=host, port=port)
         except (OSError, ValueError) as exc:
@@ -268,14 +269,32 @@ def serve(host, port, suite_paths, db):
         if not settings["TWILIO_AUTH_TOKEN"]:
             click.echo("warning: TWILIO_AUTH_TOKEN is not set, so requests are not signature-checked")
         with signals:
-            server.run()        # Ctrl-C or SIGTERM: waitress finishes the requests in flight
+            server.start()      # the webhooks are served while the dashboard process starts
+            if with_dashboard:
+                dashboard = start_dashboard(server, app, store.path, settings, public)
+            server.run()        # Ctrl-C or SIGTERM: the requests in flight are finished
     except IvrTestError as exc:
         fail(str(exc))
     finally:
         with signals.deferred():
+            if dashboard is not None:
+                dashboard.stop()
             store.close()
     if signals.stopped:
         exit_stopped(signals.stopped, store)
+
+
+def start_dashboard(server, app, db, settings, public):
+    """The dashboard in its own process (app/dashboard_process.py), behind `server`'s port."""
+    from app.dashboard_process import DashboardProcess, route
+    dashboard = DashboardProcess(db, settings["DASHBOARD_PASSWORD"])
+    server.wsgi_app = route(app, dashboard.proxy)
+    if dashboard.wait_ready():
+        click.echo(f"Dashboard: {public}/ (process {dashboard.pid})")
+    else:
+        click.echo(f"warning: the dashboard process did not start (exit code {dashboard.proc.poll()}); "
+                   "its pages answer 503, the webhooks are served", err=True)
+    return dashboard
 
 
 # ── validate, schema ────────────────────────────────────────────────────────────────────────

@@ -21,9 +21,10 @@ import hmac
 import logging
 import threading
 
-from flask import Blueprint, Response, abort, current_app, g, render_template, request, url_for
+from flask import Blueprint, Flask, Response, abort, current_app, g, render_template, request, url_for
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from app import MAX_REQUEST_BYTES
 from app.junit import run_seconds, step_outcomes
 from app.report import entry_text, instruction, parse_iso, party_label
 
@@ -47,6 +48,15 @@ CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'no
 
 bp = Blueprint("dashboard", __name__, template_folder="templates", static_folder="static",
                static_url_path="/dashboard/static")
+
+
+def create_dashboard_app(store, password=None):
+    """A Flask app serving only the dashboard, over `store` (app/dashboard_process.py runs it
+    in a process of its own), with basic auth when `password` is set."""
+    app = Flask(__name__)
+    app.config.update(DASHBOARD_PASSWORD=password or "", MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES)
+    app.extensions["store"] = store
+    return register(app)
 
 
 def register(app):

@@ -1,6 +1,6 @@
 """Live runs: every suite becomes a real phone call that Twilio places to the target number.
 
-Twilio needs to reach our webhooks, so a live run serves them itself (waitress, in a background
+Twilio needs to reach our webhooks, so a live run serves them itself (app/serving.py, in a background
 thread of this process) at PUBLIC_URL, or through an ngrok tunnel it opens when PUBLIC_URL is
 empty. Calls are created with Twilio's REST client, no faster than TWILIO_CPS and no more than
 `concurrency` at a time; the next queued suite starts as a call ends.
@@ -125,43 +125,24 @@ def webhook_app(store, settings, rejected):
 
 
 class WebhookServer:
-    """The webhook app on waitress in a background thread, for as long as a live run lasts.
-
-    The event loop runs in short slices so `stop()` can end it from another thread; everything
-    waitress owns is closed in its own thread.
-    """
+    """The webhook app on the webhook server (app/serving.py), in a background thread for as
+    long as a live run lasts."""
 
     def __init__(self, app, host, port):
         from app.serving import create_server
-        self._map = {}
         try:
-            self._server = create_server(app, map=self._map, host=host, port=port)
+            self._server = create_server(app, host=host, port=port)
         except OSError as exc:
             raise ConfigError(f"cannot listen on {host}:{port} for Twilio's webhooks "
                               f"({exc.strerror or exc}): set PORT to a free port") from None
         self.host, self.port = host, self._server.effective_port
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._serve, name="live-webhooks", daemon=True)
 
     def start(self):
-        self._thread.start()
+        self._server.start()
         return self
 
-    def _serve(self):
-        from waitress import wasyncore
-        try:
-            while not self._stopping.is_set():
-                wasyncore.loop(timeout=TICK_SECONDS, map=self._map, count=1)
-        finally:
-            self._server.task_dispatcher.shutdown()
-            wasyncore.close_all(self._map)
-
     def stop(self):
-        self._stopping.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
-        else:
-            self._server.close()
+        self._server.stop()
 
 
 # -- Twilio's REST API ----------------------------------------------------------------------

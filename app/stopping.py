@@ -18,7 +18,7 @@ EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
 class Stopped(KeyboardInterrupt):
     """Raised in the main thread by a stop signal. A KeyboardInterrupt, so whatever already
-    stops cleanly on Ctrl-C (waitress finishing the requests in flight, a live run hanging its
+    stops cleanly on Ctrl-C (the webhook server finishing the requests in flight, a live run hanging its
     calls up) does the same on SIGTERM."""
 
     def __init__(self, signum):
@@ -29,7 +29,7 @@ class Stopped(KeyboardInterrupt):
 
 class StopSignals:
     """While active, SIGTERM and SIGINT raise Stopped in the main thread; `stopped` keeps the
-    first one even when something on the way caught it (waitress does)."""
+    first one even when something on the way caught it."""
 
     def __init__(self):
         self.stopped = None

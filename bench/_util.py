@@ -84,6 +84,44 @@ def peak_rss_mb_of(pid):
     return None
 
 
+def cpu_seconds_of(pid):
+    """A live process's CPU time so far (user + system, all its threads), from /proc; None
+    elsewhere. CPU per request is what a server costs whatever else the machine runs."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def schedstat_of(pid):
+    """(seconds on a CPU, seconds runnable but waiting for one) summed over a live process's
+    threads, from /proc/PID/task/*/schedstat; (0, 0) elsewhere. The wait is what the rest of
+    the machine (other processes, and this process's own threads beyond the cores) cost it."""
+    ran = waited = 0
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            try:
+                fields = (task / "schedstat").read_text().split()
+            except OSError:
+                continue
+            ran, waited = ran + int(fields[0]), waited + int(fields[1])
+    except OSError:
+        pass
+    return ran / 1e9, waited / 1e9
+
+
+def children_of(pid):
+    """The pids of a live process's children, from /proc (empty elsewhere)."""
+    found = []
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            found += [int(child) for child in (task / "children").read_text().split()]
+    except OSError:
+        pass
+    return found
+
+
 # ------------------------------------------------------------------ a results db with history
 
 def sample_documents():
@@ -140,7 +178,8 @@ def suite_copies(directory, count, suite=SAMPLE_SUITE):
 class Server:
     """`python main.py serve` on a free loopback port, as a subprocess."""
 
-    def __init__(self, db, suites_dir, token=None, port=None, extra_env=None, startup_timeout=60):
+    def __init__(self, db, suites_dir, token=None, port=None, extra_env=None, startup_timeout=60,
+                 main=ROOT / "main.py"):
         self.db, self.port = Path(db), port or free_port()
         self.token = token
         env = {**os.environ, "TWILIO_AUTH_TOKEN": token or "", "PUBLIC_URL": "",
@@ -150,7 +189,7 @@ class Server:
         self.log_path = self.db.parent / f"serve-{self.port}.log"
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "main.py"), "serve", "--port", str(self.port),
+            [sys.executable, str(main), "serve", "--port", str(self.port),
              "--db", str(self.db), "--suites", str(suites_dir)],
             cwd=self.db.parent, env=env, stdout=self._log, stderr=subprocess.STDOUT)
         self.started = time.perf_counter()
@@ -176,6 +215,10 @@ class Server:
 
     def peak_rss_mb(self):
         return peak_rss_mb_of(self.proc.pid)
+
+    def cpu_seconds(self):
+        """CPU time of serve and of its child processes (a dashboard process), by pid."""
+        return {pid: cpu_seconds_of(pid) or 0.0 for pid in [self.proc.pid, *children_of(self.proc.pid)]}
 
     def stop(self, sig=signal.SIGTERM, timeout=20):
         """Send `sig` and wait (bounded); SIGKILL if it does not exit. Returns the exit code."""

@@ -5,7 +5,7 @@ the results db, at 1, 50 and 200 concurrent calls.
   running), driven by Flask's test client, signed requests. The calls in progress are
   interleaved in one thread (call 1 step 1, call 2 step 1, ...), so a figure is the handling time
   of one request with that many calls open, queueing excluded.
-- HTTP: `python main.py serve` in a subprocess (waitress, 16 threads, a tmp --db, a free port,
+- HTTP: `python main.py serve` in a subprocess (app/serving.py, a tmp --db, a free port,
   TWILIO_AUTH_TOKEN set so every request is signed and checked), and one client thread per
   concurrent call on loopback playing calls back to back: /voice, /gather per step, /status
   "completed". Between two requests a call "thinks" a random 0.5x to 1.5x `--think` seconds (a
