@@ -19,6 +19,7 @@ ORDINAL_WORDS = ({word: value for value, word in enumerate(_ORDINAL_UNITS) if va
                  | {word[:-1] + "ieth": value for word, value in TENS.items()}
                  | {"hundredth": 100, "thousandth": 1000, "millionth": 10 ** 6})
 _DIGIT_NAMES = frozenset(UNITS[:10]) | {"oh"}
+SCALE_ORDINALS = ("hundredth", "thousandth", "millionth")
 _COUNTING = set(NUMBER_WORDS) | set(ORDINAL_WORDS)
 
 
@@ -53,12 +54,12 @@ def read_number(words, start):
             kind = "tens" if word in TENS or value in TENS.values() else "unit" if value < 10 else "teen"
             if value == 0 and last is not None:
                 break
-            if word in ("hundredth", "thousandth", "millionth"):
+            if word in SCALE_ORDINALS:
                 if last not in ("unit", "teen", "tens", "unit+"):
                     break
                 chunk *= value
                 return total + chunk, i + 1, True
-            if last in ("hundred", "scale") and kind == "unit" and _is_digit_name(following):
+            if last in ("hundred", "scale") and kind == "unit" and is_digit_name(following):
                 break   # "eight hundred five five five" (or "five 5 5"): digits read one by one follow
             if last in (None, "hundred", "scale"):
                 chunk += value
@@ -89,7 +90,7 @@ def read_number(words, start):
     return total + chunk, i, False
 
 
-def _is_digit_name(word):
+def is_digit_name(word):
     """A digit said alone: "five", "oh", or a recognizer's "5" between spelled words."""
     return word in _DIGIT_NAMES or len(word) == 1 and word.isdecimal()
 

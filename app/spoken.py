@@ -13,7 +13,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache, wraps
 
-from app.numbers import NUMBER_WORDS, ORDINAL_WORDS, SCALES, is_number_word, ordinal_suffix, read_number
+from app.numbers import (NUMBER_WORDS, ORDINAL_WORDS, SCALE_ORDINALS, SCALES, is_digit_name, is_number_word,
+                         ordinal_suffix, read_number)
 
 DAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday today tomorrow "
                  "yesterday weekend weekday".split())
@@ -296,9 +297,6 @@ def _scaled(decimal, texts, i):
     return decimal
 
 
-SCALE_ORDINALS = ("hundredth", "thousandth", "millionth")
-
-
 def _starts_number(texts, i, prev, following):
     text = texts[i]
     if text == "a":
@@ -328,10 +326,10 @@ def _is_zero(texts, i, out):
     if out and out[-1].is_number and _is_digit(following):
         return True
     start = i
-    while start > 0 and (_is_digit(texts[start - 1]) or texts[start - 1] == "oh"):
+    while start > 0 and is_digit_name(texts[start - 1]):
         start -= 1
     end = i + 1
-    while end < len(texts) and (_is_digit(texts[end]) or texts[end] == "oh"):
+    while end < len(texts) and is_digit_name(texts[end]):
         end += 1
     run = texts[start:end]
     return len(run) >= 3 and any(text != "oh" for text in run)

@@ -77,6 +77,13 @@ def as_number(value):
         return None
     if isinstance(value, str) and not _DIGIT.search(value):
         return None     # no digit, no finite number (and no ValueError raised to say so)
+    return parsed_number(value)
+
+
+def parsed_number(value):
+    """`as_number` by parsing alone, without its shortcut for text that holds no digit."""
+    if value is None or isinstance(value, bool):
+        return None
     try:
         number = float(value if isinstance(value, (int, float)) else str(value).strip())
     except (ValueError, OverflowError):
@@ -207,7 +214,7 @@ class Flow:
     @property
     def unmodelled(self):
         """Blocks the interpreter does not play (see `Block.unmodelled`): reaching one ends the call."""
-        return [block for block in self.blocks.values() if block.unmodelled]
+        return [self.blocks[block_id] for block_id, why in self.unmodelled_blocks.items() if why]
 
     @cached_property
     def unmodelled_blocks(self):

@@ -40,7 +40,8 @@ def as_template(text):
             continue
         props = {"Content": heredoc.group(2).replace("$${", "${")}
         for key, name in (("Name", "name"), ("Type", "type")):
-            if _attribute(body, name):
-                props[key] = _attribute(body, name)
+            value = _attribute(body, name)
+            if value:
+                props[key] = value
         resources[match.group(2)] = {"Type": RESOURCE_TYPES[match.group(1)], "Properties": props}
     return {"Resources": resources}

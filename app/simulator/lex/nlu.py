@@ -296,12 +296,13 @@ class IntentModel:
         (`from {Origin} to {Destination}`)."""
         candidates = []
         vocabulary = self.vocab.get(intent.name, set())
+        own = [term(w) in vocabulary for w in words]
         for slot in intent.slots.values():
             for begin in range(len(words)):
                 if words[begin] in STOPWORDS and slot.type.builtin is None:
                     continue
                 for end in range(min(len(words), begin + slot.type.max_words), begin, -1):
-                    if slot.type.builtin and all(term(w) in vocabulary for w in words[begin:end]):
+                    if slot.type.builtin and all(own[begin:end]):
                         continue    # "my bill" is the billing intent's word, not a first name
                     resolved = reader.resolve(slot, words[begin:end], free_text=True)
                     if resolved:
