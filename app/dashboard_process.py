@@ -90,18 +90,23 @@ class DashboardProcess:
     def proxy(self, environ, start_response):
         """A WSGI app: the request answered by the child, or 503 when DASHBOARD_SLOTS are in
         use or the child does not answer."""
-        if not self._slots.acquire(blocking=False):
-            return _plain(start_response, "503 Service Unavailable", "the dashboard is busy, try again\n")
-        try:
-            status, headers, body = self._forward(environ)
-        except socket.timeout:
-            status, headers, body = _text("504 Gateway Timeout", "the dashboard took too long\n")
-        except OSError as exc:
-            status, headers, body = _text("503 Service Unavailable", self._unavailable(exc))
-        finally:
-            self._slots.release()
+        if self._slots.acquire(blocking=False):
+            status, headers, body = self._answer(environ)
+        else:
+            status, headers, body = _text("503 Service Unavailable", "the dashboard is busy, try again\n")
         start_response(status, headers)
         return [body]
+
+    def _answer(self, environ):
+        """(status, headers, body) from the child, holding the slot acquired for it."""
+        try:
+            return self._forward(environ)
+        except socket.timeout:
+            return _text("504 Gateway Timeout", "the dashboard took too long\n")
+        except OSError as exc:
+            return _text("503 Service Unavailable", self._unavailable(exc))
+        finally:
+            self._slots.release()
 
     def _unavailable(self, error):
         code = self.proc.poll()
@@ -166,12 +171,6 @@ def _uri(environ):
 def _text(status, message):
     return status, [("Content-Type", "text/plain; charset=utf-8"), ("Retry-After", "1"),
                     ("Content-Length", str(len(message.encode())))], message.encode()
-
-
-def _plain(start_response, status, message):
-    status, headers, body = _text(status, message)
-    start_response(status, headers)
-    return [body]
 
 
 # ── the child ───────────────────────────────────────────────────────────────────────────────

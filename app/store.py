@@ -380,16 +380,7 @@ class ResultStore:
     # ------------------------------------------------------------------ reading
 
     def get(self, run_id):
-        with self._lock:
-            run = self._runs.get(run_id)
-            text = run.text if run else None
-            filed = self._filed.get(run_id)
-        if text is not None:
-            return json.loads(text)
-        document = self._read_filed(run_id, filed) if filed is not None else None
-        if document is not None:
-            return document
-        return self._from_index([run_id]).get(run_id)
+        return self.documents([run_id])[0]
 
     def documents(self, run_ids):
         """The documents of `run_ids`, in that order (None for one not stored): this process's

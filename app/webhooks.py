@@ -29,10 +29,11 @@ def xml(text):
 
 def acknowledged():
     """The answer to a callback Twilio does not act on (/partial, /status): 200 with an empty
-    `<Response/>`. Not a 204: a 204 may not state a length (RFC 9110), and waitress keeps a
-    connection open only after a response that does, so every 204 came with `Connection: close`.
-    A call's next webhook then had to open a new connection, and with 1,000 connections open
-    that accept waited ~1 s (bench/serve_capacity.py: /gather p50 900 ms, handler 2-8 ms)."""
+    `<Response/>`. Not a 204: a 204 may not state a length (RFC 9110), and a server may close
+    the connection after a response without one (waitress, which served this before cheroot,
+    did after every 204). A call's next webhook then had to open a new connection, and with
+    1,000 connections open that accept waited ~1 s (bench/serve_capacity.py: /gather p50 900
+    ms, handler 2-8 ms). Twilio ignores both answers."""
     return xml(twiml.empty())
 
 

@@ -268,7 +268,7 @@ def test_a_lost_status_callback_is_recovered_from_the_rest_api(standin, tmp_path
 
 @pytest.fixture
 def webhooks(store):
-    """The webhook app on waitress (as a live run serves it) and a signed HTTP client."""
+    """The webhook app on the server a live run uses (app/serving.py) and a signed HTTP client."""
     app = create_app({"TESTING": True, "STORE": store, "TWILIO_AUTH_TOKEN": TOKEN,
                       "VALIDATE_SIGNATURES": True})
     server = WebhookServer(app, "127.0.0.1", 0).start()

@@ -90,7 +90,7 @@ def test_a_response_is_sent_in_one_write(served, monkeypatch):
 
 def test_callbacks_twilio_ignores_keep_the_connection_open(served):
     """/partial and /status answer 200 with a length, so the call's next webhook reuses the
-    connection (a 204 used to close it)."""
+    connection (under waitress, which served before cheroot, a 204 closed it)."""
     conn = http.client.HTTPConnection("127.0.0.1", served.effective_port, timeout=5)
     try:
         form = "CallSid=CA" + "1" * 32 + "&StableSpeechResult=hello&CallStatus=completed"

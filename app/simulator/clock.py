@@ -23,9 +23,6 @@ class Timer(list):
 
     __slots__ = ()
 
-    when = property(lambda self: self[0])
-    fn = property(lambda self: self[2])
-    args = property(lambda self: self[3])
     cancelled = property(lambda self: self[2] is _cancelled)
 
     def cancel(self):

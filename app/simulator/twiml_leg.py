@@ -22,11 +22,11 @@ Faults, as on Twilio:
 - Not Twilio's, but needed offline: a Redirect loop costs no virtual time, so it would spin
   forever; after 100 documents at one instant the call ends with error 11200 ("redirect loop").
 """
-import uuid
 import xml.etree.ElementTree as ET
 from urllib.parse import urljoin
 
 from app.caller import inbound_params
+from app.ids import new_id
 from app.simulator import twiml_verbs_calls, twiml_verbs_input, twiml_verbs_prompts
 from app.simulator.fetch import FetchError
 from app.simulator.line import Endpoint
@@ -276,7 +276,7 @@ def twiml_ivr(clock, line, fetch, target, suite=None, dial=None):
     """The IVR leg for a `twiml:` target: the suite's caller (or the default one) calls the app,
     whose first document is requested with the target's method; `dial` (the command line's)
     wins over the suite's."""
-    params = inbound_params("CA" + uuid.uuid4().hex, getattr(suite, "caller", None),
+    params = inbound_params("CA" + new_id(), getattr(suite, "caller", None),
                             getattr(suite, "caller_id", None))
     outcome = dial or getattr(suite, "dial", None) or "answered"
     call_fetch = fetch.for_call() if hasattr(fetch, "for_call") else fetch  # its own cookies

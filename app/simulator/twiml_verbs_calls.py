@@ -28,8 +28,8 @@ Twilio's behaviour (TwiML reference), and what stands in for the far end offline
   noted and skipped. <Connect>, <Refer>, <Pay>, <Echo> and the nouns that only belong inside
   another verb end the call with the reason "not modelled: <Verb>".
 """
-import uuid
 
+from app.ids import new_id
 from app.simulator.twiml_attrs import Attributes
 
 DIAL_RING_SECONDS = 3.0
@@ -59,7 +59,7 @@ class DialState:
         self.time_limit = attrs.number("timeLimit", DEFAULT_TIME_LIMIT, minimum=1)
         self.hangup_on_star = attrs.flag("hangupOnStar")
         self.to = destinations(verb)
-        self.sid = "CA" + uuid.uuid4().hex
+        self.sid = "CA" + new_id()
         self.record = {"to": self.to, "callerId": verb.get("callerId") or leg.params.get("To"),
                        "outcome": leg.dial_outcome, "status": None, "duration": 0}
         self.answered_at, self.done, self._timer = None, False, None
@@ -160,7 +160,7 @@ class QueueWait:
         self.wait_method = attrs.method("waitUrlMethod")
         self.started = leg.clock.now
         self.resume = (leg.document_url, leg.verbs, leg.index)   # where to go on without action
-        self.sid = "QU" + uuid.uuid4().hex
+        self.sid = "QU" + new_id()
 
     def params(self):
         waited = str(round(self.leg.clock.now - self.started))

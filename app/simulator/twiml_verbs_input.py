@@ -16,10 +16,10 @@ Twilio's behaviour (TwiML reference):
   recording in which the caller said nothing is not stored and the action is not requested:
   the document goes on with the next verb.
 """
-import uuid
 from functools import partial
 from statistics import mean
 
+from app.ids import new_id
 from app.simulator.twiml_attrs import Attributes
 from app.simulator.twiml_verbs_prompts import play_prompts
 
@@ -39,9 +39,7 @@ class Timers:
         self.clock, self._timers = clock, {}
 
     def start(self, name, delay, fn):
-        timer = self._timers.pop(name, None)
-        if timer is not None:
-            timer.cancel()
+        self.cancel(name)
         self._timers[name] = self.clock.call_later(delay, fn)
 
     def cancel(self, name):
@@ -286,7 +284,7 @@ class RecordState:
         now = self.clock.now
         end = now if self.speaking else self.last_speech
         seconds = (end - self.first_speech) if self.trim else (now - self.started)
-        sid = "RE" + uuid.uuid4().hex
+        sid = "RE" + new_id()
         account = self.leg.params.get("AccountSid", "AC" + "0" * 32)
         params = {"RecordingUrl": f"https://api.twilio.com/2010-04-01/Accounts/{account}"
                                   f"/Recordings/{sid}",
