@@ -23,6 +23,11 @@ class FlowError(IvrTestError):
     """An Amazon Connect flow export cannot be read or run (unknown block, dangling transition)."""
 
 
+class NotAFlowExport(FlowError):
+    """A file that holds no Connect flow at all (another JSON document, a template of other
+    resources): folder scans skip it, where a broken flow is reported."""
+
+
 class LexError(IvrTestError):
     """A Lex bot export cannot be read."""
 

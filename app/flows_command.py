@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from app.errors import FlowError
+from app.errors import FlowError, NotAFlowExport
 from app.simulator.connect_flow import load_flows
 from app.simulator.connect_library import SUFFIXES
 from app.simulator.connect_probe import probe
@@ -51,10 +51,10 @@ def flows(path, summary, play):
     for file in flow_files(path):
         try:
             found = load_flows(file)
+        except NotAFlowExport:
+            skipped += 1
+            continue
         except FlowError as exc:
-            if "not an Amazon Connect flow export" in str(exc) or "is a JSON object" in str(exc):
-                skipped += 1
-                continue
             click.echo(f"error: {exc}", err=True)
             failed += 1
             continue

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from app.errors import FlowError  # noqa: E402
+from app.errors import FlowError, NotAFlowExport  # noqa: E402
 from app.simulator.connect_flow import load_flows  # noqa: E402
 from app.simulator.connect_library import SUFFIXES  # noqa: E402
 from app.simulator.connect_probe import Probe, probe  # noqa: E402
@@ -35,9 +35,9 @@ def flows_in(path):
     that fails to load counts as one flow that did not load."""
     try:
         return [(flow.source, flow) for flow in load_flows(path)]
+    except NotAFlowExport:
+        return []
     except FlowError as exc:
-        if "not an Amazon Connect flow export" in str(exc) or "is a JSON object" in str(exc):
-            return []
         return [(str(path), exc)]
 
 

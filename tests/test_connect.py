@@ -938,3 +938,15 @@ def test_as_number_reads_what_float_reads():
     for value in values:
         parsed = parsed_number(value)
         assert as_number(value) == parsed and type(as_number(value)) is type(parsed), value
+
+
+def test_a_document_that_is_no_flow_is_told_apart_from_a_broken_flow():
+    """Folder scans (`flows`, the flow library, the corpus bench) skip NotAFlowExport and
+    report every other FlowError."""
+    from app.errors import NotAFlowExport
+    for not_a_flow in ([], {"something": "else"}):
+        with pytest.raises(NotAFlowExport):
+            parse_flow(not_a_flow)
+    with pytest.raises(FlowError) as broken:
+        parse_flow({"Version": "2019-10-30", "StartAction": "gone", "Actions": []})
+    assert not isinstance(broken.value, NotAFlowExport)

@@ -39,7 +39,7 @@ from functools import cached_property
 from pathlib import Path
 
 from app import limits
-from app.errors import FlowError
+from app.errors import FlowError, NotAFlowExport
 from app.simulator.connect_templates import YAML_SUFFIXES, is_template, read_yaml, template_flows
 from app.simulator.connect_terraform import as_template
 
@@ -331,7 +331,7 @@ def _read_data(path):
 def _flows_of_template(data, path):
     entries = template_flows(data, str(path))
     if not entries:
-        raise FlowError(f"{path}: not an Amazon Connect flow export (no AWS::Connect::ContactFlow "
+        raise NotAFlowExport(f"{path}: not an Amazon Connect flow export (no AWS::Connect::ContactFlow "
                         "resource, nor a Terraform aws_connect_contact_flow with a heredoc content)")
     return entries
 
@@ -373,7 +373,7 @@ def _single_flow_file(folder):
 def parse_flow(data, source="<flow>"):
     """Build a validated `Flow` from an export's parsed JSON, in either format."""
     if not isinstance(data, dict):
-        raise FlowError(f"{source}: a flow export is a JSON object, not {type(data).__name__}")
+        raise NotAFlowExport(f"{source}: a flow export is a JSON object, not {type(data).__name__}")
     wrapper = _wrapper(data, source)
     if wrapper is not None:
         data = wrapper["flow"]
@@ -383,7 +383,7 @@ def parse_flow(data, source="<flow>"):
         from app.simulator.connect_legacy import read_legacy
         flow = read_legacy(data, source)
     else:
-        raise FlowError(f"{source}: not an Amazon Connect flow export "
+        raise NotAFlowExport(f"{source}: not an Amazon Connect flow export "
                         "(expected 'Actions' and 'StartAction', or 'modules' and 'start')")
     _validate(flow)
     _name_flow(flow, data, wrapper or {})

@@ -19,7 +19,7 @@ flow that fails to load is reported when something transfers to it.
 import re
 from pathlib import Path
 
-from app.errors import FlowError
+from app.errors import FlowError, NotAFlowExport
 from app.simulator.connect_flow import load_flow, load_flows
 from app.simulator.connect_templates import YAML_SUFFIXES
 
@@ -61,9 +61,10 @@ class FlowLibrary:
             for flow in load_flows(path):
                 same = self.entry is not None and flow.source == self.entry.source
                 self._flows.append((path, self.entry if same else flow))
+        except NotAFlowExport:
+            pass
         except FlowError as exc:
-            if "not an Amazon Connect flow export" not in str(exc) and "is a JSON object" not in str(exc):
-                self._broken[path] = exc
+            self._broken[path] = exc
         except OSError:
             pass
 
