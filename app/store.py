@@ -230,17 +230,18 @@ class ResultStore:
         before it reports the run finished. Offline runs end hundreds of times per second; one
         fsync for a batch of them costs what one costs for each."""
         run_id = document["unique_id"]
-        text = _encode(document)
+        text, summary = _encode(document), summary_of(document)
         status = document.get("status")
         with self._lock:
             if self._refuse_late and _late_flush:
                 raise StorageError(f"cannot write {self.path}: this process is stopping")
             run = self._runs.get(run_id)
+            before = None if run is None else run.summary.get("status")
             if run is None:
                 # Filled in before it is registered: a signal handler that closes the store
                 # mid-save must never meet a run without its text and summary.
-                run, before = _Run(), None
-                run.text, run.summary, run.changed_at = text, summary_of(document), time.monotonic()
+                run = _Run()
+                run.text, run.summary, run.changed_at = text, summary, time.monotonic()
                 if self._filed.pop(run_id, None) is not None:   # saved again after it left
                     record = self.file.find(run_id)                # memory: the same doc id
                     run.doc_id = record["id"] if record else None
@@ -248,8 +249,7 @@ class ResultStore:
                         self._journal_ids({run_id: run.doc_id})
                 self._runs[run_id] = run
             else:
-                before = run.summary.get("status")
-                run.text, run.summary, run.changed_at = text, summary_of(document), time.monotonic()
+                run.text, run.summary, run.changed_at = text, summary, time.monotonic()
             final = status not in UNFINISHED
             if self.journal is not None:
                 try:

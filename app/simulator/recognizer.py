@@ -112,8 +112,9 @@ class _Hearing:
         return self.rng.random() < self.rate * scale
 
     def hear(self, text):
-        """`hear_plainly`, with what needs no coin toss done once per text (`_prepared`) and
-        plain tokens written without asking `_word`: the same transcript, the same coins."""
+        """The recognizer's pass over `text`, with what needs no coin toss done once per text
+        (`_prepared`) and plain tokens written without asking `_word`. tests/test_recognizer.py
+        holds the pass written plainly, and requires the same transcript and the same coins."""
         lowered, tokens, plain = _prepared(text)
         if tokens is None:      # "a.m." is written one way or another: a coin toss per match
             text = _AM_PM.sub(lambda m: f" {m.group(1)}m " if self.chance(2) else f" {m.group(1)}.m. ", lowered)
@@ -127,17 +128,6 @@ class _Hearing:
             else:
                 i = self._word(tokens, i, out)
         return " ".join([word for word in out if word not in ".!?,;:"])
-
-    def hear_plainly(self, text):
-        """The recognizer's pass, written plainly: the reference `hear` is tested against."""
-        text = RANGE.sub(r"\1 to \2", text)
-        text = _SYMBOL.sub(lambda m: f" {_SYMBOL_WORDS[m.group(0)]} ", text)
-        text = _AM_PM.sub(lambda m: f" {m.group(1)}m " if self.chance(2) else f" {m.group(1)}.m. ", text.lower())
-        tokens = [t for t in _TOKEN.findall(text.replace("\u2019", "'"))]
-        out, i = [], 0
-        while i < len(tokens):
-            i = self._word(tokens, i, out)
-        return " ".join(word for word in out if word not in ".!?,;:")
 
     def _word(self, tokens, i, out):
         token = tokens[i]
