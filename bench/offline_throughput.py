@@ -17,10 +17,17 @@ app.runner.OfflineRunner (concurrency 50 per worker, results in a temp ResultSto
 `--wire` rows play the sample mix through the full webhook round trip, for comparison. Then
 `python main.py` (the 5 sample suites) end to end, `--repeat` times.
 
+`--against REV` also plays the sample mix, one worker, with the code of commit REV (a temporary
+git worktree), alternating with this checkout `--pairs` times: this VM's speed moves by up to
+2x from one hour to the next, so a speed-up is only measured against a reference run beside it.
+REV 8968ee1 is the code when issue 13 was filed.
+
 Run: python bench/offline_throughput.py [--calls 2000] [--workers N] [--repeat 3] [--profile]
+                                         [--against 8968ee1 --pairs 3]
 """
 import argparse
 import cProfile
+import inspect
 import io
 import json
 import os
@@ -41,22 +48,22 @@ LEGACY_FLOW = "aws-connect-contact-flows/legacy/SalesIVR.json"
 LEX_SUITES = ("salesFavoriteProgrammer.json", "salesNotUnderstood.json", "testSalesCall.json")
 
 
-def mix_jobs(mix, calls):
+def mix_jobs(mix, calls, root=ROOT):
     """The jobs of a mix, its suites repeated in order up to `calls`."""
     from app.runner import Job
     from app.suite import load_suites
     from app.targets import parse_target, resolve_target
-    suites, errors = load_suites([str(ROOT / "testSuite")])
+    suites, errors = load_suites([str(root / "testSuite")])
     if errors:
         raise SystemExit(f"broken sample suites: {errors}")
     if mix == "sample":
-        base = [Job(s, resolve_target(suite_target=s.target, base=ROOT)) for s in suites]
+        base = [Job(s, resolve_target(suite_target=s.target, base=root)) for s in suites]
     elif mix == "long":
         long_suites = [s for s in suites if len(s.steps) >= 4]
-        base = [Job(s, resolve_target(suite_target=s.target, base=ROOT)) for s in long_suites]
-        base += [Job(s, parse_target(LEGACY_FLOW, "aws-lex-bot", base=ROOT)) for s in long_suites]
+        base = [Job(s, resolve_target(suite_target=s.target, base=root)) for s in long_suites]
+        base += [Job(s, parse_target(LEGACY_FLOW, "aws-lex-bot", base=root)) for s in long_suites]
     elif mix == "lex":
-        base = [Job(s, resolve_target(suite_target=s.target, base=ROOT)) for s in suites
+        base = [Job(s, resolve_target(suite_target=s.target, base=root)) for s in suites
                 if Path(s.path).name in LEX_SUITES]
     else:
         raise SystemExit(f"unknown mix {mix}")
@@ -73,15 +80,20 @@ def main_thread_sched():
     return int(on_cpu) / 1e9, int(waiting) / 1e9
 
 
-def child(mix, calls, workers, wire, profile):
-    """Runs in the subprocess: prints one JSON line of figures."""
+def child(mix, calls, workers, wire, profile, root=ROOT):
+    """Runs in the subprocess: prints one JSON line of figures. `root` is the checkout whose
+    code plays the calls (an older commit's, for --against: it may lack workers and wire)."""
+    sys.path.insert(0, str(root))
     from app.runner import OfflineRunner
     from app.store import ResultStore
-    os.chdir(ROOT)
-    jobs = mix_jobs(mix, calls)
+    os.chdir(root)
+    jobs = mix_jobs(mix, calls, root)
+    accepted = inspect.signature(OfflineRunner).parameters
+    options = {key: value for key, value in (("workers", workers), ("wire", wire))
+               if key in accepted or value not in (1, False)}
     with tempfile.TemporaryDirectory() as tmp:
         store = ResultStore(Path(tmp) / "db.json")
-        runner = OfflineRunner(store, concurrency=50, workers=workers, wire=wire)
+        runner = OfflineRunner(store, concurrency=50, **options)
         profiler = cProfile.Profile() if profile else None
         cpu, wall, sched = time.process_time(), time.perf_counter(), main_thread_sched()
         if profiler:
@@ -96,14 +108,15 @@ def child(mix, calls, workers, wire, profile):
         store.close()
         db_bytes = (Path(tmp) / "db.json").stat().st_size
     statuses = {}
-    for summary in result.summaries:
+    summaries = getattr(result, "summaries", None) or getattr(result, "documents", [])  # older code
+    for summary in summaries:
         statuses[summary["status"]] = statuses.get(summary["status"], 0) + 1
     figures = {"mix": mix, "calls": calls, "workers": workers, "wire": wire, "wall": wall,
                "cpu": cpu + children.ru_utime + children.ru_stime, "statuses": statuses,
                "parent_cpu": cpu, "workers_cpu": children.ru_utime + children.ru_stime,
                "calls_here": getattr(result, "calls_here", calls),
                "main_on_cpu": on_cpu, "main_waiting_for_cpu": waiting,
-               "call_seconds": sum(s.get("virtualSeconds") or 0 for s in result.summaries),
+               "call_seconds": sum(s.get("virtualSeconds") or 0 for s in summaries),
                "peak_mb": peak_rss_mb_of("self") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                "worker_peak_mb": children.ru_maxrss / 1024, "db_mb": db_bytes / 1e6}
     if profiler:
@@ -115,9 +128,9 @@ def child(mix, calls, workers, wire, profile):
     print(json.dumps(figures))
 
 
-def measure(mix, calls, workers, wire=False, profile=False):
+def measure(mix, calls, workers, wire=False, profile=False, root=None):
     command = [sys.executable, __file__, "--child", mix, str(calls), str(workers)]
-    command += ["--wire"] * wire + ["--profile"] * profile
+    command += ["--wire"] * wire + ["--profile"] * profile + ["--root", str(root)] * bool(root)
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=1800)
     if done.returncode:
         raise SystemExit(done.stderr[-2000:])
@@ -154,6 +167,27 @@ def main_py(repeat):
     return times
 
 
+def against(rev, calls, pairs):
+    """The sample mix, one worker: this checkout and commit `rev`, alternately, `pairs` times."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = Path(tmp) / "reference"
+        subprocess.run(["git", "worktree", "add", "--detach", "-q", str(tree), rev], cwd=ROOT,
+                       check=True)
+        try:
+            print(f"\nsample mix, 1 worker, {calls} calls, alternating with commit {rev}:")
+            ratios = []
+            for number in range(pairs):
+                here = measure("sample", calls, 1)
+                there = measure("sample", calls, 1, root=tree)
+                here_rate, there_rate = here["calls"] / here["cpu"], there["calls"] / there["cpu"]
+                ratios.append(here_rate / there_rate)
+                print(f"  pair {number + 1}: this checkout {here_rate:6.0f}, {rev} {there_rate:6.0f} "
+                      f"calls per CPU-second: {ratios[-1]:.2f}x   load {load()}", flush=True)
+            print(f"  median {statistics.median(ratios):.2f}x (min {min(ratios):.2f}x, max {max(ratios):.2f}x)")
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=False)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", type=int, default=2000)
@@ -161,12 +195,15 @@ def main():
     parser.add_argument("--mixes", default="sample,long,lex")
     parser.add_argument("--repeat", type=int, default=3, help="runs of `python main.py`")
     parser.add_argument("--profile", action="store_true", help="cProfile the sample mix, one worker")
+    parser.add_argument("--against", metavar="REV", help="also measure commit REV, alternating")
+    parser.add_argument("--pairs", type=int, default=3, help="alternating runs with --against")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
     parser.add_argument("--wire", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         mix, calls, workers = args.child
-        return child(mix, int(calls), int(workers), args.wire, args.profile)
+        return child(mix, int(calls), int(workers), args.wire, args.profile, args.root)
     print(f"machine: {machine()}")
     print(f"load before: {load()}")
     print(f"\n{args.calls} calls per row, concurrency 50 per worker:")
@@ -178,6 +215,8 @@ def main():
         if mix == "sample":
             print(row(measure(mix, args.calls, 1, wire=True)), flush=True)
         print(f"  load now: {load()}", flush=True)
+    if args.against:
+        against(args.against, args.calls, args.pairs)
     if args.repeat:
         times = main_py(args.repeat)
         print(f"\n`python main.py` (5 sample suites, start-up included), {args.repeat} runs: "
