@@ -38,6 +38,7 @@ import secrets
 import threading
 import time
 import weakref
+from contextlib import contextmanager
 from pathlib import Path
 
 from app.errors import StorageError
@@ -202,6 +203,7 @@ class ResultStore:
         self._merge_lock = threading.Lock()
         self._dirty = False
         self._stopped = False
+        self._paused = False                # the writer is stopped for a while (writer_paused)
         self._refuse_late = False
         self._not_durable = []              # (run, version) of final saves not fsync'd yet
         self._remove_stale_temp_files()
@@ -214,10 +216,34 @@ class ResultStore:
         self.journal = None if readonly else Journal(self.file.journal_dir)
         self._writer = None
         if not readonly:
-            self._writer = threading.Thread(target=self._write_loop, name="results-writer",
-                                            daemon=True)
-            self._writer.start()
+            self._start_writer()
         _open_stores.add(self)
+
+    def _start_writer(self):
+        self._writer = threading.Thread(target=self._write_loop, name="results-writer", daemon=True)
+        self._writer.start()
+
+    @contextmanager
+    def writer_paused(self):
+        """No thread of this store runs inside the block, and no append is under way: for
+        forking worker processes, which must not inherit a lock (or the results file's lock
+        fd) that another thread holds. The writer starts again after it."""
+        if self._writer is None:
+            yield
+            return
+        with self._lock:
+            self._paused = True
+            self._changed.notify_all()
+        self._writer.join()                 # it finishes an append under way, then stops
+        try:
+            with self._merge_lock:          # so does an append from any other thread
+                yield
+        finally:
+            with self._lock:
+                self._paused = False
+                stopped = self._stopped
+            if not stopped:
+                self._start_writer()
 
     # ------------------------------------------------------------------ writing
 
@@ -595,13 +621,14 @@ class ResultStore:
         annotated right after its verdict: one append instead of two)."""
         while True:
             with self._lock:
-                while not self._dirty and not self._stopped:
+                while not self._dirty and not self._stopped and not self._paused:
                     self._changed.wait()
-                if self._stopped:
+                if self._stopped or self._paused:
                     return
                 self._dirty = False
                 self._changed.wait(self.flush_delay)
-                if self._stopped:
+                if self._stopped or self._paused:
+                    self._dirty = True      # not appended yet: the next writer (or close) does
                     return
             quiet_since = time.monotonic() - self.flush_delay
             try:
@@ -644,6 +671,19 @@ def _committed(batch, intent, index_at):
     run_id, value = next(iter(intent.items()))
     record = batch.index_line_at(index_at) or {}
     return record.get("id") == value[0] and record.get("s", {}).get("unique_id") == run_id
+
+
+def forget_inherited_stores():
+    """In a forked process: let go of the parent's stores without touching their files. Their
+    journal fds are closed (the journal's lock stays the parent's: it belongs to the open file,
+    which the parent still holds), and nothing of theirs is written at exit."""
+    for store in list(_open_stores):
+        if store.journal is not None:
+            try:
+                os.close(store.journal.fd)
+            except OSError:
+                pass
+        _open_stores.discard(store)
 
 
 @atexit.register

@@ -1,5 +1,6 @@
 """--workers: suites spread over processes give the store, the output and the verdicts of one."""
 import json
+import time
 from pathlib import Path
 
 from app.parallel import run_parallel
@@ -170,3 +171,46 @@ def test_a_killed_parent_loses_no_reported_run_and_its_workers_store_theirs_and_
     passed = sum(line.startswith("PASS ") for line in printed)
     assert passed >= 290 and statuses.count("complete") >= passed
     assert list((tmp_path / "db.json.journal").iterdir()) == []
+
+
+def test_workers_are_forked_only_while_no_other_thread_runs(tmp_path):
+    """A fork copies the lock a running thread holds, held forever: with a thread of our own
+    alive (a progress display's, say) the workers are spawned, and the runs are the same."""
+    import sys
+    import threading
+    jobs = mixed_jobs()[:24]
+    _, alone, alone_lines = play(tmp_path, "alone", jobs, workers=2)
+    forked = play(tmp_path, "forked", jobs, workers=2)[0]
+    stop = threading.Event()
+    busy = threading.Thread(target=stop.wait, daemon=True)
+    busy.start()
+    try:
+        spawned, with_thread, thread_lines = play(tmp_path, "spawned", jobs, workers=2)
+    finally:
+        stop.set()
+    assert forked.worker_start == ("fork" if sys.platform.startswith("linux") else "spawn")
+    assert spawned.worker_start == "spawn"
+    assert sorted(json.dumps(comparable(d), sort_keys=True) for d in alone) == \
+        sorted(json.dumps(comparable(d), sort_keys=True) for d in with_thread)
+    assert alone_lines == thread_lines
+
+
+def test_pausing_the_writer_for_a_fork_loses_no_append(tmp_path):
+    """writer_paused stops the store's writer thread and starts a new one after: runs saved
+    before and inside the pause are all appended, and nothing is left for close()."""
+    import threading
+    store = ResultStore(tmp_path / "db.json", flush_delay=0.01)
+    document = {"unique_id": "r1", "status": "complete", "startTimestamp": "2026-01-01T00:00:00Z"}
+    store.save(document)
+    with store.writer_paused():
+        assert [t for t in threading.enumerate() if t.name == "results-writer"] == []
+        store.save({**document, "unique_id": "r2"})
+    deadline = time.monotonic() + 10          # the new writer appends it, unasked
+    while time.monotonic() < deadline:
+        table = json.loads((tmp_path / "db.json").read_text())["_default"]
+        if len(table) == 2:
+            break
+        time.sleep(0.01)
+    assert sorted(doc["unique_id"] for doc in table.values()) == ["r1", "r2"]
+    assert [t for t in threading.enumerate() if t.name == "results-writer"]
+    store.close()
