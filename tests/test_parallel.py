@@ -1,5 +1,7 @@
 """--workers: suites spread over processes give the store, the output and the verdicts of one."""
 import json
+import sys
+import threading
 import time
 from pathlib import Path
 
@@ -176,12 +178,9 @@ def test_a_killed_parent_loses_no_reported_run_and_its_workers_store_theirs_and_
 def test_workers_are_forked_only_while_no_other_thread_runs(tmp_path):
     """A fork copies the lock a running thread holds, held forever: with a thread of our own
     alive (a progress display's, say) the workers are spawned, and the runs are the same."""
-    import sys
-    import threading
     jobs = mixed_jobs()[:24]
-    _, alone, alone_lines = play(tmp_path, "alone", jobs, workers=2)
     quiet = threading.active_count() == 1       # other tests' stores may leave threads running
-    forked = play(tmp_path, "forked", jobs, workers=2)[0]
+    forked, alone, alone_lines = play(tmp_path, "forked", jobs, workers=2)
     stop = threading.Event()
     busy = threading.Thread(target=stop.wait, daemon=True)
     busy.start()
@@ -198,8 +197,7 @@ def test_workers_are_forked_only_while_no_other_thread_runs(tmp_path):
 
 def test_pausing_the_writer_for_a_fork_loses_no_append(tmp_path):
     """writer_paused stops the store's writer thread and starts a new one after: runs saved
-    before and inside the pause are all appended, and nothing is left for close()."""
-    import threading
+    before and inside the pause are all appended."""
     store = ResultStore(tmp_path / "db.json", flush_delay=0.01)
     document = {"unique_id": "r1", "status": "complete", "startTimestamp": "2026-01-01T00:00:00Z"}
     store.save(document)
