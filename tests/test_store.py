@@ -1,6 +1,13 @@
+import dataclasses
+import datetime
+import functools
 import json
 import threading
+import uuid
 
+from hypothesis import given, settings, strategies as st
+
+import app.store as store_module
 from app.store import ResultStore
 
 
@@ -156,6 +163,36 @@ def test_nan_and_infinity_are_stored_as_null_so_the_file_stays_strict_json(store
         raise AssertionError(f"{token} in db.json")
     on_disk = json.loads(store.path.read_text(), parse_constant=refuse)
     assert on_disk["_default"]["1"]["results"] == [{"confidence": None, "score": None}]
+
+
+_plain = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    max_leaves=20)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.dictionaries(st.text(max_size=8), _plain, max_size=6))
+def test_orjson_encoding_reads_back_as_jsons_did(document):
+    """orjson (fast) and json (the fallback, and what the store used before) store the same
+    values: big integers, NaN and infinities included."""
+    assert json.loads(store_module._encode(document)) == json.loads(store_module._json_encode(document))
+
+
+@dataclasses.dataclass
+class _Step:
+    n: int
+
+
+def test_what_orjson_refuses_or_treats_its_own_way_is_stored_as_json_stored_it():
+    odd = {"int keys": {1: "a", 2.5: "b", None: "c", True: "d"}, "big": 2 ** 70, "set": {1},
+           "when": datetime.datetime(2026, 1, 2, 3, 4, 5), "dataclass": _Step(1),
+           "uuid": uuid.UUID(int=7), "nan": [float("nan"), float("-inf")], "tuple": (1, (2,)),
+           "deep": functools.reduce(lambda inner, _: [inner], range(300), [])}
+    for key, value in odd.items():
+        document = {"unique_id": "x", key: value}
+        assert json.loads(store_module._encode(document)) == \
+            json.loads(store_module._json_encode(document)), key
 
 
 def test_a_file_of_the_wrong_shape_is_kept_aside_not_overwritten(tmp_path):
