@@ -78,8 +78,11 @@ def summarize(doc):
     its first failed step (the start and end times only when the virtual duration is missing).
     Repeated strings (suite, file, target) are shared between runs."""
     keys = REPORT_KEYS if "virtualSeconds" in doc else REPORT_KEYS + ("startTimestamp", "endTimeStamp")
-    summary = {key: sys.intern(doc[key]) if isinstance(doc[key], str) and key in SHARED_KEYS else doc[key]
-               for key in keys if key in doc}
+    summary = {}
+    for key in keys:
+        if key in doc:
+            value = doc[key]
+            summary[key] = sys.intern(value) if key in SHARED_KEYS and isinstance(value, str) else value
     failure = first_failure(doc)
     summary["results"] = [failure] if failure else []
     return summary
