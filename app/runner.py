@@ -290,10 +290,9 @@ class OfflineRunner:
                  "ivrOutcome": getattr(ivr, "outcome", None) or line.end_reason,
                  "twilioErrors": [list(e) for e in caller.errors + getattr(ivr, "errors", [])]}
         if job.target.kind == "flow":
-            self.coverage[job.target.value].add(ivr.visited_blocks, ivr.taken_branches)
-            this_call = Coverage(self.ivrs.flow(job.target.value))
-            this_call.add(ivr.visited_blocks, ivr.taken_branches)
-            extra["coverage"] = this_call.to_json()
+            coverage = self.coverage[job.target.value]
+            coverage.add(ivr.visited_blocks, ivr.taken_branches)
+            extra["coverage"] = coverage.of_call(ivr.visited_blocks, ivr.taken_branches)
         if job.target.kind == "twiml":
             extra.update(run_facts(ivr))
         if line.end_reason == "call-length limit":
