@@ -24,6 +24,7 @@ store starts afresh.
 import fcntl
 import json
 import logging
+import math
 import os
 import re
 import stat
@@ -33,6 +34,8 @@ import zlib
 from contextlib import contextmanager
 from json.decoder import scanstring
 from pathlib import Path
+
+import orjson
 
 from app.errors import StorageError
 
@@ -49,10 +52,19 @@ _WS = re.compile(r"[ \t\n\r]*")
 _decoder = json.JSONDecoder()
 
 
+PLAIN = (str, int, float, bool, type(None))
+
+
 def summary_of(document):
-    """The run's SUMMARY_KEYS that hold plain values (a stored document may have any shape)."""
-    return {key: document[key] for key in SUMMARY_KEYS
-            if key in document and isinstance(document[key], (str, int, float, bool, type(None)))}
+    """The run's SUMMARY_KEYS that hold plain values (a stored document may have any shape).
+    A loop, not a comprehension that looks each value up twice: made on every save."""
+    summary = {}
+    for key in SUMMARY_KEYS:
+        if key in document:
+            value = document[key]
+            if isinstance(value, PLAIN):
+                summary[key] = value
+    return summary
 
 
 def storage_error(path, exc, doing="write"):
@@ -400,8 +412,16 @@ class Batch:
 # ---------------------------------------------------------------------- helpers
 
 def _index_line(doc_id, at, length, summary):
-    return json.dumps({"id": doc_id, "at": at, "len": length, "s": summary},
-                      ensure_ascii=False).encode("utf-8") + b"\n"
+    """One index line. orjson writes it (a sixth of json's cost, once per run appended), unless
+    a value is NaN or infinite (json writes NaN, orjson null) or one orjson refuses (an integer
+    past 64 bits): json writes those, as before. Strings are written the same by both."""
+    record = {"id": doc_id, "at": at, "len": length, "s": summary}
+    if not any(isinstance(value, float) and not math.isfinite(value) for value in summary.values()):
+        try:
+            return orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE)
+        except orjson.JSONEncodeError:
+            pass
+    return json.dumps(record, ensure_ascii=False).encode("utf-8") + b"\n"
 
 
 def _guard(path, doing, function, *args):

@@ -78,8 +78,11 @@ def summarize(doc):
     its first failed step (the start and end times only when the virtual duration is missing).
     Repeated strings (suite, file, target) are shared between runs."""
     keys = REPORT_KEYS if "virtualSeconds" in doc else REPORT_KEYS + ("startTimestamp", "endTimeStamp")
-    summary = {key: sys.intern(doc[key]) if isinstance(doc[key], str) and key in SHARED_KEYS else doc[key]
-               for key in keys if key in doc}
+    summary = {}
+    for key in keys:
+        if key in doc:
+            value = doc[key]
+            summary[key] = sys.intern(value) if key in SHARED_KEYS and isinstance(value, str) else value
     failure = first_failure(doc)
     summary["results"] = [failure] if failure else []
     return summary
@@ -287,10 +290,9 @@ class OfflineRunner:
                  "ivrOutcome": getattr(ivr, "outcome", None) or line.end_reason,
                  "twilioErrors": [list(e) for e in caller.errors + getattr(ivr, "errors", [])]}
         if job.target.kind == "flow":
-            self.coverage[job.target.value].add(ivr.visited_blocks, ivr.taken_branches)
-            this_call = Coverage(self.ivrs.flow(job.target.value))
-            this_call.add(ivr.visited_blocks, ivr.taken_branches)
-            extra["coverage"] = this_call.to_json()
+            coverage = self.coverage[job.target.value]
+            coverage.add(ivr.visited_blocks, ivr.taken_branches)
+            extra["coverage"] = coverage.of_call(ivr.visited_blocks, ivr.taken_branches)
         if job.target.kind == "twiml":
             extra.update(run_facts(ivr))
         if line.end_reason == "call-length limit":

@@ -41,6 +41,8 @@ import weakref
 from contextlib import contextmanager
 from pathlib import Path
 
+import orjson
+
 from app.errors import StorageError
 from app.results_file import ResultsFile, fsync_directory, storage_error, summary_of
 
@@ -56,12 +58,28 @@ _open_stores = weakref.WeakSet()
 
 
 # What json.dumps(..., ensure_ascii=False, default=str, allow_nan=False) builds on every call,
-# built once: an offline run saves a few hundred documents a second.
+# built once: the fallback for what orjson refuses (below).
 _TO_JSON = json.JSONEncoder(ensure_ascii=False, default=str, allow_nan=False).encode
+# orjson hands dataclasses and datetimes to `default` (str), as json does; NaN and infinities it
+# writes as null, as _finite does.
+_ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
 
 
 def _encode(document):
-    """A document as compact JSON bytes. NaN and infinities become null: the file stays JSON."""
+    """A document as compact JSON bytes. NaN and infinities become null: the file stays JSON.
+
+    orjson writes it about ten times faster than json (a tenth of an offline call's CPU went
+    here), without spaces after `,` and `:`: every JSON reader reads the same values. What
+    orjson refuses (keys that are not strings, integers past 64 bits, nesting past 254 levels)
+    is written by json, as before."""
+    try:
+        return orjson.dumps(document, default=str, option=_ORJSON_OPTIONS)
+    except orjson.JSONEncodeError:
+        return _json_encode(document)
+
+
+def _json_encode(document):
+    """The document as json writes it (", " and ": "), NaN and infinities as null."""
     try:
         text = _TO_JSON(document)
     except ValueError:

@@ -1,4 +1,8 @@
-from app.engine import HANGUP, MAX_LISTEN_SECONDS, CallSession
+from datetime import datetime, timezone
+
+from hypothesis import example, given, settings, strategies as st
+
+from app.engine import HANGUP, MAX_LISTEN_SECONDS, CallSession, iso
 from app.suite import Action, load_suite, parse_suite
 
 SALES = load_suite("testSuite/testSalesCall.json")
@@ -150,3 +154,16 @@ def test_stale_partial_is_ignored():
     call.partial(0, "late")
     call.call_ended("completed")
     assert [r["reason"] for r in call.results] == [None, "call ended"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.floats(min_value=-6e10, max_value=2.5e11) | st.integers(min_value=-6 * 10**10, max_value=2 * 10**11)
+       | st.floats(min_value=1.6e9, max_value=1.8e9))
+@example(1.9999995)
+@example(-0.0000005)
+@example(0.0005)
+@example(1_700_000_000)
+def test_iso_is_what_datetime_writes(seconds):
+    """iso() makes each second's date and time once; the rest must be datetime's to the digit."""
+    expected = datetime.fromtimestamp(seconds, timezone.utc).isoformat(timespec="milliseconds")
+    assert iso.__wrapped__(seconds) == expected and iso(seconds) == expected

@@ -98,6 +98,25 @@ def test_coverage_is_reported_and_stored(store):
     assert doc["coverage"]["blocks"] and doc["coverage"]["branches"]
 
 
+def test_a_calls_coverage_is_made_once_per_path_and_is_what_a_coverage_of_that_call_alone_gives():
+    from app.coverage import Coverage
+
+    class Flow:
+        block_ids = ["a", "b", "c"]
+        branches = [("a", "Success", "b"), ("b", "Error", "c"), ("a", "Timeout", "c")]
+    suite_wide = Coverage(Flow())
+
+    def alone(blocks, branches):
+        one = Coverage(Flow())
+        one.add(blocks, branches)
+        return one.to_json()
+    for blocks, branches in [(["a", "b"], [("a", "Success", "b")]), (["a", "c"], [("a", "Timeout", "c")]),
+                             ({"b", "a"}, {("a", "Success", "b")}), (["x"], [("x", "Success", "a")])]:
+        assert suite_wide.of_call(blocks, branches) == alone(blocks, branches)
+    assert len(suite_wide._of_path) == 3                 # the third call took the first's path
+    assert suite_wide.visited == set() and suite_wide.taken == set()    # of_call adds nothing
+
+
 def test_closed_hours_take_the_other_branch(store):
     suite = parse_suite([{"expect": "Hello, and welcome to the awesome phone center, press 1 for sales.",
                           "then": "press=2", "timeout": 3},

@@ -1,6 +1,15 @@
+import dataclasses
+import datetime
+import functools
 import json
 import threading
+import uuid
 
+from hypothesis import given, settings, strategies as st
+
+import app.results_file as results_file
+import app.store as store_module
+from app.results_file import SUMMARY_KEYS
 from app.store import ResultStore
 
 
@@ -156,6 +165,59 @@ def test_nan_and_infinity_are_stored_as_null_so_the_file_stays_strict_json(store
         raise AssertionError(f"{token} in db.json")
     on_disk = json.loads(store.path.read_text(), parse_constant=refuse)
     assert on_disk["_default"]["1"]["results"] == [{"confidence": None, "score": None}]
+
+
+_plain = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    max_leaves=20)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.dictionaries(st.text(max_size=8), _plain, max_size=6))
+def test_orjson_encoding_reads_back_as_jsons_did(document):
+    """orjson (fast) and json (the fallback, and what the store used before) store the same
+    values: big integers, NaN and infinities included."""
+    assert json.loads(store_module._encode(document)) == json.loads(store_module._json_encode(document))
+
+
+_summary_values = st.none() | st.booleans() | st.integers() | st.floats() | st.text()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.dictionaries(st.sampled_from(SUMMARY_KEYS), _summary_values), st.text())
+def test_an_index_line_reads_back_as_jsons_did_and_is_found_by_its_run_id(summary, unique_id):
+    """orjson writes index lines; json did (and still does NaN, infinities and big integers)."""
+    summary["unique_id"] = unique_id
+    line = results_file._index_line("7", 10, 20, summary)
+    old = json.dumps({"id": "7", "at": 10, "len": 20, "s": summary}, ensure_ascii=False).encode() + b"\n"
+    assert line.endswith(b"\n") and line.count(b"\n") == 1
+    assert json.dumps(json.loads(line)) == json.dumps(json.loads(old))     # NaN == NaN here
+    assert json.dumps(unique_id, ensure_ascii=False).encode() in line      # what find() looks for
+
+
+def test_a_summary_keeps_the_plain_values_of_its_keys_only():
+    document = {"unique_id": "x", "status": "complete", "suite": ["not", "plain"], "passedSteps": 2,
+                "virtualSeconds": 1.5, "callSid": None, "mode": True, "results": [], "other": 1}
+    assert results_file.summary_of(document) == {
+        "unique_id": "x", "status": "complete", "passedSteps": 2, "virtualSeconds": 1.5,
+        "callSid": None, "mode": True}
+
+
+@dataclasses.dataclass
+class _Step:
+    n: int
+
+
+def test_what_orjson_refuses_or_treats_its_own_way_is_stored_as_json_stored_it():
+    odd = {"int keys": {1: "a", 2.5: "b", None: "c", True: "d"}, "big": 2 ** 70, "set": {1},
+           "when": datetime.datetime(2026, 1, 2, 3, 4, 5), "dataclass": _Step(1),
+           "uuid": uuid.UUID(int=7), "nan": [float("nan"), float("-inf")], "tuple": (1, (2,)),
+           "deep": functools.reduce(lambda inner, _: [inner], range(300), [])}
+    for key, value in odd.items():
+        document = {"unique_id": "x", key: value}
+        assert json.loads(store_module._encode(document)) == \
+            json.loads(store_module._json_encode(document)), key
 
 
 def test_a_file_of_the_wrong_shape_is_kept_aside_not_overwritten(tmp_path):
@@ -401,7 +463,9 @@ def test_a_stale_place_is_not_trusted_when_the_file_was_rewritten(tmp_path):
 KILLED_AFTER_ROTATION = r'''
 import os, signal, sys
 sys.path.insert(0, sys.argv[1])
+import app.results_file as results_file
 import app.store as store_module
+from app.results_file import SUMMARY_KEYS
 from app.store import ResultStore
 store_module.JOURNAL_ROTATE_BYTES = 2000
 store = ResultStore(sys.argv[2], flush_delay=30)
