@@ -150,3 +150,29 @@ def test_a_released_line_keeps_its_log_and_tells_nobody():
     assert [entry["kind"] for entry in line.log] == ["say", "hangup"]
     assert line.log[0]["heard"] == "press one for sales now"     # the utterance still ended
     assert caller.heard == [(0.0, "start")] and ivr.heard == [(1, "hangup hangup")]
+
+
+def test_dropping_cancelled_timers_keeps_the_order_of_the_rest():
+    """The clock drops cancelled timers from its heap now and then (`_compact`): what fires, and
+    in which order (time, then the order scheduled), is what it would be without that."""
+    import random
+    from app.simulator.clock import COMPACT_MIN, VirtualClock
+    clock, fired, expected = VirtualClock(), [], []
+    rng = random.Random(5)
+    timers = [(clock.call_later(rng.choice([0.5, 1.0, 2.5, 7.0]), fired.append, n), n) for n in range(40 * COMPACT_MIN)]
+    for index, (timer, n) in enumerate(timers):
+        if rng.random() < 0.7:
+            timer.cancel()
+        else:
+            expected.append((timer[0], index, n))
+    late = []
+    while True:                      # push until a push drops the cancelled timers
+        size = len(clock._queue)
+        late.append(f"late{len(late)}")
+        clock.call_later(1.0, fired.append, late[-1])
+        if len(clock._queue) <= size:
+            break
+    assert len(clock._queue) == len(expected) + len(late)
+    clock.run()
+    order = [n for _, _, n in sorted(expected)]
+    assert fired == [n for n in order if timers[n][0][0] <= 1.0] + late + [n for n in order if timers[n][0][0] > 1.0]

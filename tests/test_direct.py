@@ -219,3 +219,32 @@ def test_the_form_is_what_flask_would_decode():
     mixed = {"CallSid": "CA1", "SequenceNumber": 2, 3: True}
     assert _as_form(mixed) == {"CallSid": "CA1", "SequenceNumber": "2", "3": "True"}
     assert _as_form(None) == {} and _as_form({}) == {}
+
+
+def test_a_legs_fixed_parameters_checked_once_admit_what_the_full_check_admits(fetchers):
+    """DirectTwimlLeg's requests are checked as their own few parameters plus the leg's fixed
+    ones, checked once (FixedForm): whatever that admits, the fetcher's check of the whole form
+    admits too, and a usual request is admitted both ways (anything else goes over the wire)."""
+    from app.simulator.direct import FixedForm, _as_form, _fits
+    from app.webhooks import _SID
+    direct, _wire = fetchers
+    sid = "CA" + "4" * 32
+
+    def full_check(params):
+        form = _as_form(params)
+        return form is params and _fits(form, direct.max_form_chars) and bool(_SID.fullmatch(form.get("CallSid", "")))
+
+    fixed_cases = [{"CallSid": sid, "From": "+15550100001"}, {"CallSid": "bad sid!"}, {"From": "+1"},
+                   {"CallSid": sid, "Retries": 2}]
+    own_cases = [{"CallStatus": "in-progress"}, {"CallStatus": "in-progress", "Digits": "12"},
+                 {"CallStatus": "completed", "Digits": 5}, {"CallStatus": "in-progress", "CallSid": sid},
+                 {"CallStatus": "in-progress", "SpeechResult": "é" * 30_000}, {}]
+    admitted = []
+    for fixed in fixed_cases:
+        checked = FixedForm(fixed)
+        for own in own_cases:
+            params = {**fixed, **own}
+            if checked.admits(own, direct.max_form_chars):
+                assert full_check(params)
+                admitted.append(params)
+    assert len(admitted) == 3           # the valid fixed form with no, one and two own fields

@@ -152,3 +152,18 @@ def test_hear_writes_what_the_plain_pass_writes_with_the_same_coins(error_rate):
             fast, plain = random.Random(f"{seed}|{text}"), random.Random(f"{seed}|{text}")
             assert _Hearing(fast, error_rate).hear(text) == hear_plainly(_Hearing(plain, error_rate), text)
             assert fast.random() == plain.random()
+
+
+def test_one_generator_seeded_per_utterance_hears_what_a_new_generator_hears():
+    """The recognizer re-seeds one Random per utterance instead of making one: the transcripts
+    and confidences are those of a new Random(same seed) each time, whatever came before."""
+    import random
+    from app.simulator.recognizer import _Hearing
+    from app.spoken import strip_markup
+    recognizer = Recognizer("realistic", seed=3)
+    for number, text in enumerate(PROMPTS * 2 + ["It's <break time='1s'/> 9 a.m.-5 p.m., $5."]):
+        key = f"suite#0:{number}"
+        spoken = strip_markup(text)
+        fresh = random.Random(f"3|{key}|{spoken}")
+        expected = _Hearing(fresh, recognizer.error_rate).hear(spoken), round(fresh.uniform(0.75, 0.97), 2)
+        assert recognizer.transcribe(text, key=key) == expected

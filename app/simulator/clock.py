@@ -9,6 +9,8 @@ import itertools
 import math
 from collections import deque
 
+COMPACT_MIN = 64     # a heap this small is never compacted
+
 
 def _cancelled(*_args):
     """What a cancelled timer calls instead of its callback: nothing (it is skipped anyway)."""
@@ -46,12 +48,15 @@ class VirtualClock:
         self._queue = []          # timers in the future (or due now), a heap
         self._ready = deque()     # timers scheduled for the instant `now`, in order
         self._seq = itertools.count()
+        self._compact_at = COMPACT_MIN
 
     def call_later(self, delay, fn, *args):
         # call_at's work, inlined: every simulated wait of every call comes through here.
         if delay > 0:
             timer = Timer((float(self.now + delay), next(self._seq), fn, args))
             heapq.heappush(self._queue, timer)
+            if len(self._queue) > self._compact_at:
+                self._compact()
         else:                                                   # NaN and negatives: now
             timer = Timer((self.now, next(self._seq), fn, args))
             self._ready.append(timer)
@@ -61,6 +66,17 @@ class VirtualClock:
         timer = Timer((max(float(when), self.now), next(self._seq), fn, args))
         heapq.heappush(self._queue, timer)
         return timer
+
+    def _compact(self):
+        """Drop cancelled timers from the heap, once it has doubled since the last time. Most
+        timers are cancelled (a call's 900 s limit, a Gather's unused timeouts), and each would
+        otherwise stay until its time, making every push and pop dearer (~700 timers instead of
+        ~200 for 50 calls at a time). The order of what fires is the heap's (time, seq) order,
+        whatever its layout."""
+        queue = self._queue
+        queue[:] = [timer for timer in queue if timer[2] is not _cancelled]
+        heapq.heapify(queue)
+        self._compact_at = max(COMPACT_MIN, 2 * len(queue))
 
     def pending(self):
         """How many live events are waiting."""

@@ -126,10 +126,11 @@ class TwimlLeg(Endpoint):
 
     def request(self, method, url, extra, status):
         """Send one webhook request; return the body, or None after recording the error."""
-        params = {**self.params, "CallStatus": status, **extra}
+        own = {"CallStatus": status, **extra}          # this request's parameters
+        params = {**self.params, **own}
         self.requests.append((method, url, params))
         try:
-            code, body = self.fetch(method, url, params)
+            code, body = self.send(method, url, params, own)
         except FetchError as exc:
             self.warn(exc.code, f"{exc.title}: {exc}")
             return None
@@ -138,6 +139,10 @@ class TwimlLeg(Endpoint):
                       f"HTTP retrieval failure: {method} {url} returned HTTP {code}")
             return None
         return body
+
+    def send(self, method, url, params, own):
+        """(status, body) of one request; `own` is the part of `params` not from `self.params`."""
+        return self.fetch(method, url, params)
 
     def _parse(self, body, url):
         """The verbs of a TwiML document, or None after recording error 12100."""
