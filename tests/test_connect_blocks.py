@@ -155,6 +155,15 @@ def test_contact_id_is_stable_for_a_suite():
     assert contact_id_for("suites/a.json#0") == contact_id_for("suites/a.json#0") != contact_id_for("b#0")
 
 
+def test_contact_id_from_a_key_is_made_when_first_read():
+    contact = ContactData(contact_key="3f2a9c0d11e4b7aa#12")
+    assert contact.contact_id is None
+    assert contact.lookup("ContactId") == contact_id_for("3f2a9c0d11e4b7aa#12") == contact.contact_id
+    assert contact.lookup("InitialContactId") == contact.contact_id
+    random_id = ContactData().lookup("ContactId")
+    assert len(random_id) == 36 and ContactData().lookup("ContactId") != random_id
+
+
 def test_contact_id_is_the_uuid5_of_the_key():
     import uuid
     from app.simulator.connect_contact import _CONTACT_NAMESPACE

@@ -25,8 +25,7 @@ from pathlib import Path
 from app.errors import ConfigError, SuiteError
 from app.simulator.connect_blocks.input import missing_bot_error
 from app.simulator.connect_blocks.routing import STAFFING_LEVELS
-from app.simulator.connect_contact import (DEFAULT_CALLER_ID, DEFAULT_DIALED_NUMBER, ContactData,
-                                           contact_id_for)
+from app.simulator.connect_contact import DEFAULT_CALLER_ID, DEFAULT_DIALED_NUMBER, ContactData
 from app.simulator.connect_leg import ConnectFlowLeg
 from app.simulator.connect_library import load_target
 
@@ -170,7 +169,7 @@ class ConnectCalls:
 
         def make(line):
             contact = ContactData(caller_id=options.caller_id, dialed_number=options.dialed_number,
-                                  contact_id=contact_id_for(line.noise_key))
+                                  contact_key=line.noise_key)
             return ConnectFlowLeg(self.clock, line, flow, lex_bot=bot, contact=contact,
                                   lambda_responses=options.lambda_responses, hours_open=options.hours_open,
                                   attributes=options.attributes, library=library, staffing=options.staffing,
