@@ -78,6 +78,14 @@ def test_ssml_breaks_and_slow_prosody_take_time():
     assert caller.heard == [(3.8, "Hello there"), (4.2, "Next")]
 
 
+def test_remembered_prompt_lengths_are_the_plain_computation():
+    from app.simulator.connect_leg import remembered_seconds
+    texts = ['<speak>One <break time="2s"/> two</speak>', "Press 1 for sales.", "", "  ",
+             '<speak><prosody rate="x-slow">one two</prosody> three</speak>', "Press 1 for sales."]
+    for text in texts * 2:
+        assert remembered_seconds(text) == spoken_seconds(text)
+
+
 # --------------------------------------------------------------------------- attributes and settings
 
 
