@@ -34,7 +34,8 @@ class Listen:
     """What the current block is waiting for; a fresh one replaces it whenever a block starts
     (twice a block: slots make that cheap)."""
 
-    __slots__ = ("mode", "prompting", "digits", "terminated", "pending", "session", "turns", "spoke")
+    __slots__ = ("mode", "prompting", "digits", "terminated", "pending", "session", "turns", "spoke",
+                 "limits")
 
     def __init__(self):
         self.mode = None          # None, "dtmf", "speech" or "interrupt"
@@ -45,6 +46,7 @@ class Listen:
         self.session = None
         self.turns = 0
         self.spoke = False
+        self.limits = None        # an input block's digit limits, once read (input.limits)
 
 
 class ConnectFlowLeg(Endpoint):
