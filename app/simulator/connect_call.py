@@ -145,6 +145,7 @@ class ConnectCalls:
     def __init__(self, clock, load_bot):
         self.clock, self.load_bot = clock, load_bot
         self._targets, self._bots = {}, {}
+        self._bot_checked = set()       # (flow path, bot path) pairs missing_bot_error passed
 
     def flow(self, path):
         return self._target(path)[0]
@@ -163,9 +164,11 @@ class ConnectCalls:
         """A function line -> ConnectFlowLeg; every loading error is raised here, before the call."""
         flow, library = self._target(path)
         bot = self._bot(options.lex_bot) if options.lex_bot else None
-        error = missing_bot_error(flow, bot)
-        if error:
-            raise error
+        if (path, options.lex_bot) not in self._bot_checked:     # every block looked at once, not per call
+            error = missing_bot_error(flow, bot)
+            if error:
+                raise error
+            self._bot_checked.add((path, options.lex_bot))
 
         def make(line):
             contact = ContactData(caller_id=options.caller_id, dialed_number=options.dialed_number,
