@@ -78,6 +78,14 @@ def test_ssml_breaks_and_slow_prosody_take_time():
     assert caller.heard == [(3.8, "Hello there"), (4.2, "Next")]
 
 
+def test_remembered_prompt_lengths_are_the_plain_computation():
+    from app.simulator.connect_leg import remembered_seconds
+    texts = ['<speak>One <break time="2s"/> two</speak>', "Press 1 for sales.", "", "  ",
+             '<speak><prosody rate="x-slow">one two</prosody> three</speak>', "Press 1 for sales."]
+    for text in texts * 2:
+        assert remembered_seconds(text) == spoken_seconds(text)
+
+
 # --------------------------------------------------------------------------- attributes and settings
 
 
@@ -153,6 +161,15 @@ def test_legacy_system_references_are_the_same_system_attributes():
 
 def test_contact_id_is_stable_for_a_suite():
     assert contact_id_for("suites/a.json#0") == contact_id_for("suites/a.json#0") != contact_id_for("b#0")
+
+
+def test_contact_id_from_a_key_is_made_when_first_read():
+    contact = ContactData(contact_key="3f2a9c0d11e4b7aa#12")
+    assert contact.contact_id is None
+    assert contact.lookup("ContactId") == contact_id_for("3f2a9c0d11e4b7aa#12") == contact.contact_id
+    assert contact.lookup("InitialContactId") == contact.contact_id
+    random_id = ContactData().lookup("ContactId")
+    assert len(random_id) == 36 and ContactData().lookup("ContactId") != random_id
 
 
 def test_contact_id_is_the_uuid5_of_the_key():

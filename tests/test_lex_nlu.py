@@ -207,6 +207,27 @@ def test_typed_email_addresses_are_read_as_spoken():
         "Address": "jo.smith@example.com"}
 
 
+def test_remembered_utterance_words_are_the_plain_computation():
+    from app.simulator.lex.dialogue import remembered_words
+    said = ["It's jo.smith@example.com", "I want to check my balance", "  ", "one two three",
+            "Caf\u00e9 au lait, please!", "I want to check my balance"]
+    for utterance in said * 2:
+        assert remembered_words(utterance) == spoken_words(utterance)
+
+
+def test_sessions_of_a_day_share_one_context_and_remembered_answers_match_fresh_ones():
+    bot = make_bot(BANK, version="V1")
+    one, two = bot.new_session(today=TODAY), bot.new_session(today=TODAY)
+    assert one.context is two.context and one.context == Context(TODAY, "V1")
+    for heard in ["check my balance", "nothing like it", "check my balance", ""]:
+        remembered = bot.understand(heard, one.context)
+        assert remembered == bot.understand(heard, Context(TODAY, "V1"))
+        found = bot.interpretations(heard, Context(TODAY, "V1"))
+        fresh = found[0] if found and found[0].confidence >= bot.confidence_threshold \
+            and found[0].confidence > 0 else None
+        assert remembered == fresh
+
+
 def test_context_defaults_to_the_bots_version():
     assert Context(TODAY, "V1").version == "V1"
     assert make_bot(BANK, version="V1").new_session(today=TODAY).context.version == "V1"

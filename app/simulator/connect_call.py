@@ -25,8 +25,7 @@ from pathlib import Path
 from app.errors import ConfigError, SuiteError
 from app.simulator.connect_blocks.input import missing_bot_error
 from app.simulator.connect_blocks.routing import STAFFING_LEVELS
-from app.simulator.connect_contact import (DEFAULT_CALLER_ID, DEFAULT_DIALED_NUMBER, ContactData,
-                                           contact_id_for)
+from app.simulator.connect_contact import DEFAULT_CALLER_ID, DEFAULT_DIALED_NUMBER, ContactData
 from app.simulator.connect_leg import ConnectFlowLeg
 from app.simulator.connect_library import load_target
 
@@ -146,6 +145,7 @@ class ConnectCalls:
     def __init__(self, clock, load_bot):
         self.clock, self.load_bot = clock, load_bot
         self._targets, self._bots = {}, {}
+        self._bot_checked = set()       # (flow path, bot path) pairs missing_bot_error passed
 
     def flow(self, path):
         return self._target(path)[0]
@@ -164,13 +164,15 @@ class ConnectCalls:
         """A function line -> ConnectFlowLeg; every loading error is raised here, before the call."""
         flow, library = self._target(path)
         bot = self._bot(options.lex_bot) if options.lex_bot else None
-        error = missing_bot_error(flow, bot)
-        if error:
-            raise error
+        if (path, options.lex_bot) not in self._bot_checked:     # every block looked at once, not per call
+            error = missing_bot_error(flow, bot)
+            if error:
+                raise error
+            self._bot_checked.add((path, options.lex_bot))
 
         def make(line):
             contact = ContactData(caller_id=options.caller_id, dialed_number=options.dialed_number,
-                                  contact_id=contact_id_for(line.noise_key))
+                                  contact_key=line.noise_key)
             return ConnectFlowLeg(self.clock, line, flow, lex_bot=bot, contact=contact,
                                   lambda_responses=options.lambda_responses, hours_open=options.hours_open,
                                   attributes=options.attributes, library=library, staffing=options.staffing,

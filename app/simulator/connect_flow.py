@@ -139,8 +139,10 @@ class Condition:
 def _passes(operator, value, operand):
     """Number operators compare numbers ("8" > "10" is false); text operators compare text."""
     if operator == "Equals":
-        left, right = as_number(value), as_number(operand)
-        return value == operand or (left is not None and left == right)
+        if value == operand:        # the usual case, decided without reading numbers
+            return True
+        left = as_number(value)
+        return left is not None and left == as_number(operand)
     if operator.startswith("Number"):
         left, right = as_number(value), as_number(operand)
         if left is None or right is None:

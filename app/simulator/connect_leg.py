@@ -17,18 +17,25 @@ short handler per type in one table (`connect_blocks.HANDLERS`), grouped by fami
 - `max_blocks` bounds a flow that loops forever (without waiting for the caller): the call ends
   with outcome "block limit reached".
 """
+from functools import lru_cache
+
 from app.simulator import connect_blocks
 from app.simulator.connect_contact import ContactData
 from app.simulator.connect_flow import CATCH_ALL_ERROR, SUCCESS, as_number, error_label
 from app.simulator.line import Endpoint
 from app.simulator.ssml import spoken_seconds
 
+# A flow says the same prompts on every call: how long each lasts is worked out once (a pure
+# function of the text; filled-in prompts vary, hence the bound).
+remembered_seconds = lru_cache(maxsize=1024)(spoken_seconds)
+
 
 class Listen:
     """What the current block is waiting for; a fresh one replaces it whenever a block starts
     (twice a block: slots make that cheap)."""
 
-    __slots__ = ("mode", "prompting", "digits", "terminated", "pending", "session", "turns", "spoke")
+    __slots__ = ("mode", "prompting", "digits", "terminated", "pending", "session", "turns", "spoke",
+                 "limits")
 
     def __init__(self):
         self.mode = None          # None, "dtmf", "speech" or "interrupt"
@@ -39,6 +46,7 @@ class Listen:
         self.session = None
         self.turns = 0
         self.spoke = False
+        self.limits = None        # an input block's digit limits, once read (input.limits)
 
 
 class ConnectFlowLeg(Endpoint):
@@ -231,7 +239,7 @@ class ConnectFlowLeg(Endpoint):
         then = self.guard(then)
         text = self.text(text or "")
         if text.strip():
-            self.line.say(self, text, on_done=then, duration=spoken_seconds(text))
+            self.line.say(self, text, on_done=then, duration=remembered_seconds(text))
         else:
             self.clock.call_later(0, then)
 

@@ -47,7 +47,7 @@ def on_digit(leg, digit):
     listen = leg.listen
     if listen.mode != "dtmf":
         return
-    limit, terminator, _ = digit_limits(leg, leg.block)
+    limit, terminator, _ = limits(leg)
     if limit > 1 and digit in terminator:
         listen.terminated = True
     else:
@@ -67,6 +67,15 @@ def digit_limits(leg, block):
     return int(limit or default), dtmf.get("InputTerminationSequence") or "#", gap
 
 
+def limits(leg):
+    """`digit_limits` of the block now collecting digits, read once per entry of the block
+    (they are asked for at every digit; nothing the parameters refer to changes meanwhile)."""
+    listen = leg.listen
+    if listen.limits is None:
+        listen.limits = digit_limits(leg, leg.block)
+    return listen.limits
+
+
 def _digits_prompt_done(leg):
     listen = leg.listen
     if listen.digits or listen.terminated:
@@ -79,7 +88,7 @@ def _digits_prompt_done(leg):
 
 def _digit_received(leg):
     listen = leg.listen
-    limit, _, gap = digit_limits(leg, leg.block)
+    limit, _, gap = limits(leg)
     if listen.terminated or len(listen.digits) >= limit:
         _digits_done(leg)
     else:
@@ -88,7 +97,7 @@ def _digit_received(leg):
 
 def _digits_done(leg):
     block = leg.block
-    limit = digit_limits(leg, block)[0]
+    limit = limits(leg)[0]
     digits = leg.listen.digits[:limit]
     leg.reset_wait()
     if not digits:

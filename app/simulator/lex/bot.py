@@ -14,6 +14,7 @@ DEFAULT_CONFIDENCE_THRESHOLD = 0.4
 DEFAULT_CLARIFICATION_ATTEMPTS = 2
 DEFAULT_ABORT = "Sorry, I could not understand. Goodbye."
 REMEMBERED_UTTERANCES = 4096   # per bot: offline runs say the same things again and again
+_UNSEEN = object()
 
 
 class LexBot:
@@ -77,8 +78,9 @@ class LexBot:
         A pure function of the bot, the words and the context (the call's date and the Lex
         version), and the costliest part of a turn, so the latest answers are remembered."""
         key = (heard, context)
-        if key in self._understood:
-            return self._understood[key]
+        best = self._understood.get(key, _UNSEEN)      # one lookup: a Context hashes in Python
+        if best is not _UNSEEN:
+            return best
         found = self.interpretations(heard, context)
         best = None
         if found and found[0].confidence >= self.confidence_threshold and found[0].confidence > 0:

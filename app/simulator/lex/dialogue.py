@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 from app.matching import normalize
 from app.simulator.lex.builtins import Context
@@ -56,6 +57,14 @@ def spoken_words(utterance: str) -> str:
     return normalize(text)
 
 
+# Callers say the same things on every run: each utterance is normalized once (bounded, as
+# transcripts vary with recognition noise).
+remembered_words = lru_cache(maxsize=4096)(spoken_words)
+
+# A session's context is one of a few (the date, the Lex version), and immutable: shared.
+_context = lru_cache(maxsize=64)(Context)
+
+
 class LexSession:
     """One caller's conversation with the bot: which intent is in progress and what is filled.
 
@@ -66,7 +75,7 @@ class LexSession:
     def __init__(self, bot, attributes: dict | None = None, today: date | None = None):
         self.bot = bot
         self.attributes = dict(attributes or {})
-        self.context = Context(today or date.today(), bot.version)
+        self.context = _context(today or date.today(), bot.version)
         self._reset()
         self._misses = 0
 
@@ -83,7 +92,7 @@ class LexSession:
 
     def turn(self, utterance: str | None) -> LexReply:
         """One exchange. utterance None means the caller said nothing (input timeout)."""
-        heard = spoken_words(utterance) if utterance else ""
+        heard = remembered_words(utterance) if utterance else ""
         if self._eliciting:
             return self._fill_slot(heard)
         return self._recognize(heard)
