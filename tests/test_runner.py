@@ -1,11 +1,12 @@
 """The samples end to end on the virtual network, through the real webhooks."""
 import json
+import pickle
 import threading
 
 import pytest
 from werkzeug.serving import make_server
 
-from app.runner import Job, OfflineRunner
+from app.runner import Job, OfflineRunner, summarize
 from app.store import ResultStore
 from app.suite import load_suite, load_suites, parse_suite
 from app.targets import parse_target, resolve_target
@@ -274,3 +275,19 @@ def test_offline_verdicts_are_reported_only_after_their_runs_are_fsyncd(tmp_path
         store.close()
     assert [name for name, _ in seen] == [s.name for s in suites * 30]
     assert all(status == "complete" for _, status in seen)
+
+
+def test_a_summary_reads_like_the_dict_of_its_runs_keys():
+    failed = {"status": "failed", "expected": ["press 1"], "actualResult": "press 2"}
+    doc = {"unique_id": "r1", "status": "failed", "suite": "menu", "totalSteps": 2,
+           "passedSteps": 1, "virtualSeconds": 4.5, "results": [{"status": "passed"}, failed],
+           "transcript": ["not in a summary"]}
+    summary = summarize(doc)
+    assert summary == {"unique_id": "r1", "status": "failed", "suite": "menu", "totalSteps": 2,
+                       "passedSteps": 1, "virtualSeconds": 4.5, "results": (failed,)}
+    assert summary["status"] == "failed" and summary.get("appError") is None
+    assert "transcript" not in summary and "endTimeStamp" not in summary
+    with pytest.raises(KeyError):
+        summary["transcript"]
+    copy = pickle.loads(pickle.dumps(summary))           # workers send summaries to the parent
+    assert copy == summary and type(copy) is type(summary)
