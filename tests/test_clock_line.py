@@ -1,4 +1,6 @@
-from app.simulator.clock import VirtualClock
+import random
+
+from app.simulator.clock import COMPACT_MIN, VirtualClock
 from app.simulator.line import DTMF_PAUSE_SECONDS, DTMF_TONE_SECONDS, Endpoint, Line, speech_seconds
 from app.simulator.recognizer import Recognizer
 
@@ -116,7 +118,6 @@ class _HeapClock:
 def test_events_due_now_keep_their_place_among_timed_ones():
     """Events due now wait apart from the timed heap; every order of scheduling (from inside
     events, ties with timed events due at the same instant, cancellations) fires as one heap."""
-    import random
 
     def play(clock, rng):
         fired, timers = [], []
@@ -155,8 +156,6 @@ def test_a_released_line_keeps_its_log_and_tells_nobody():
 def test_dropping_cancelled_timers_keeps_the_order_of_the_rest():
     """The clock drops cancelled timers from its heap now and then (`_compact`): what fires, and
     in which order (time, then the order scheduled), is what it would be without that."""
-    import random
-    from app.simulator.clock import COMPACT_MIN, VirtualClock
     clock, fired, expected = VirtualClock(), [], []
     rng = random.Random(5)
     timers = [(clock.call_later(rng.choice([0.5, 1.0, 2.5, 7.0]), fired.append, n), n) for n in range(40 * COMPACT_MIN)]

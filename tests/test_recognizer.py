@@ -1,6 +1,7 @@
 """The realistic recognizer errs only as telephone speech-to-text does, and its noise depends on
 the suite's content and the seed, never on where the suite file lives."""
 import json
+import random
 import re
 import shutil
 
@@ -8,8 +9,9 @@ import pytest
 
 from app.numbers import NUMBER_WORDS, ORDINAL_WORDS, SCALES
 from app.runner import Job, OfflineRunner
-from app.simulator.recognizer import (COMPOUNDS, CONTRACTIONS, HOMOPHONE_ERRORS, Recognizer,
+from app.simulator.recognizer import (COMPOUNDS, CONTRACTIONS, HOMOPHONE_ERRORS, Recognizer, _Hearing,
                                       suite_noise_key)
+from app.spoken import strip_markup
 from app.suite import load_suite, load_suites
 from app.targets import resolve_target
 from tests.calibration import load_pairs
@@ -141,8 +143,6 @@ def hear_plainly(hearing, text):
 def test_hear_writes_what_the_plain_pass_writes_with_the_same_coins(error_rate):
     """`hear` (per-text preparation kept, plain tokens written directly) against the plain pass
     it shortcuts: the same transcript and the same random numbers left for the confidence."""
-    import random
-    from app.simulator.recognizer import _Hearing
     texts = PROMPTS + ["Um, so, press 1 for sales. You cannot leave a voicemail; it's 9 a.m.-5 p.m.",
                        "Call 1-800-555-0199 before 5:30, or 2nd of May, $1,250.50 & 15% off #",
                        "we do not log in on line, it is right here by two",
@@ -157,9 +157,6 @@ def test_hear_writes_what_the_plain_pass_writes_with_the_same_coins(error_rate):
 def test_one_generator_seeded_per_utterance_hears_what_a_new_generator_hears():
     """The recognizer re-seeds one Random per utterance instead of making one: the transcripts
     and confidences are those of a new Random(same seed) each time, whatever came before."""
-    import random
-    from app.simulator.recognizer import _Hearing
-    from app.spoken import strip_markup
     recognizer = Recognizer("realistic", seed=3)
     for number, text in enumerate(PROMPTS * 2 + ["It's <break time='1s'/> 9 a.m.-5 p.m., $5."]):
         key = f"suite#0:{number}"
